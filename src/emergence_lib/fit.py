@@ -1,0 +1,174 @@
+"""The logistic in log-x, A(x) = floor + (ceil - floor) / (1 + exp(-k (log x - log x_c))),
+fitted by multi-start least squares, with bootstrap intervals and a linear baseline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from ._validate import as_1d_array, check_float, check_int, check_same_length
+
+PARAMS = ("floor", "ceil", "threshold", "steepness")
+MAX_STEEPNESS = 100.0  # per unit of ln x: a step function, for any data we can resolve
+
+
+def logistic(x: np.ndarray | float, floor: float, ceil: float, threshold: float,
+             steepness: float) -> np.ndarray:
+    """The logistic in log-x: ``threshold`` is x_c (where A is halfway), ``steepness`` is k."""
+    x = np.asarray(x, dtype=float)
+    z = np.clip(-steepness * (np.log(x) - np.log(threshold)), -60, 60)
+    return floor + (ceil - floor) / (1.0 + np.exp(z))
+
+
+def r_squared(y: np.ndarray, predicted: np.ndarray) -> float:
+    """Coefficient of determination 1 - SS_res / SS_tot (1 is perfect, 0 is the mean)."""
+    total = float(((y - y.mean()) ** 2).sum())
+    residual = float(((y - predicted) ** 2).sum())
+    return 1.0 - residual / total if total > 0 else float("nan")
+
+
+@dataclass(frozen=True)
+class LinearFit:
+    """y = intercept + slope * ln x."""
+
+    slope: float
+    intercept: float
+    r2: float
+
+    def predict(self, x: np.ndarray | float) -> np.ndarray:
+        return self.intercept + self.slope * np.log(np.asarray(x, dtype=float))
+
+
+@dataclass(frozen=True)
+class LogisticFit:
+    """Fitted logistic parameters with bootstrap intervals, R^2 and the linear baseline's R^2."""
+
+    floor: float
+    ceil: float
+    threshold: float
+    steepness: float
+    r2: float
+    linear: LinearFit
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    n_boot: int = 0
+    confidence: float = 0.95
+
+    def predict(self, x: np.ndarray | float) -> np.ndarray:
+        return logistic(x, self.floor, self.ceil, self.threshold, self.steepness)
+
+    @property
+    def beats_linear(self) -> bool:
+        """True when the logistic explains more variance than a straight line in log-x."""
+        return self.r2 > self.linear.r2
+
+    def summary(self) -> str:
+        """One line per parameter with its interval, then R^2 of both fits."""
+        lines = []
+        for name in PARAMS:
+            value = getattr(self, name)
+            lo, hi = self.intervals.get(name, (float("nan"), float("nan")))
+            lines.append(f"{name:>10} = {value:10.4g}   "
+                         f"[{lo:.4g}, {hi:.4g}] ({self.confidence:.0%} bootstrap, n={self.n_boot})")
+        lines.append(f"{'R^2':>10} = {self.r2:.4f} (logistic)  vs  {self.linear.r2:.4f} "
+                     f"(linear in log x)")
+        return "\n".join(lines)
+
+
+def fit_linear(x: object, y: object) -> LinearFit:
+    """Least-squares line in ln x."""
+    x = as_1d_array("x", x, min_len=2, positive=True)
+    y = as_1d_array("y", y, min_len=2)
+    check_same_length(x=x, y=y)
+    if len(np.unique(x)) < 2:
+        raise ValueError("x must have at least 2 distinct values for a line")
+    slope, intercept = np.polyfit(np.log(x), y, 1)
+    return LinearFit(float(slope), float(intercept),
+                     r_squared(y, intercept + slope * np.log(x)))
+
+
+def _fit_once(logx: np.ndarray, y: np.ndarray, floor: float | None, ceil: float | None,
+              starts: list[np.ndarray]) -> tuple[np.ndarray, float]:
+    """Best (floor, ceil, log x_c, k) over several starts, and its sum of squared residuals."""
+    span = max(float(np.ptp(y)), 1e-6)
+    lx_lo, lx_hi = logx.min() - np.ptp(logx), logx.max() + np.ptp(logx)
+    free = [floor is None, ceil is None, True, True]
+    lower = np.array([y.min() - span, y.min() - span, lx_lo, 1e-3])[free]
+    upper = np.array([y.max() + span, y.max() + span, lx_hi, MAX_STEEPNESS])[free]
+
+    def full(theta: np.ndarray) -> np.ndarray:
+        it = iter(theta)
+        return np.array([next(it) if f else fixed for f, fixed in
+                         zip(free, (floor, ceil, None, None), strict=True)], dtype=float)
+
+    def residuals(theta: np.ndarray) -> np.ndarray:
+        f, c, lxc, k = full(theta)
+        return logistic(np.exp(logx), f, c, np.exp(lxc), k) - y
+
+    best, best_cost = None, np.inf
+    for start in starts:
+        theta0 = np.clip(start[free], lower + 1e-9, upper - 1e-9)
+        result = least_squares(residuals, theta0, bounds=(lower, upper), method="trf")
+        if result.cost < best_cost:
+            best, best_cost = full(result.x), result.cost
+    return best, 2.0 * best_cost
+
+
+def _starts(logx: np.ndarray, y: np.ndarray, floor: float | None,
+            ceil: float | None) -> list[np.ndarray]:
+    f0 = y.min() if floor is None else floor
+    c0 = y.max() if ceil is None else ceil
+    centres = np.quantile(logx, [0.25, 0.5, 0.75])
+    return [np.array([f0, c0, lc, k]) for lc in centres for k in (1.0, 4.0, 16.0)]
+
+
+def fit_logistic(x: object, y: object, *, floor: float | None = None, ceil: float | None = None,
+                 n_boot: int = 200, confidence: float = 0.95, seed: int = 0) -> LogisticFit:
+    """Fit the logistic in log-x to points (x, y); ``floor``/``ceil`` fixed if given.
+
+    x > 0 (e.g. parameters, steps, FLOPs); y finite (e.g. accuracies). Bootstrap over points
+    gives ``intervals`` for each parameter; ``linear`` is a straight line in ln x for comparison.
+    """
+    x = as_1d_array("x", x, positive=True)
+    y = as_1d_array("y", y)
+    check_same_length(x=x, y=y)
+    n_free = 2 + (floor is None) + (ceil is None)
+    if len(x) <= n_free:
+        raise ValueError(f"a logistic with {n_free} free parameters needs more than {n_free} "
+                         f"points (x, y), got {len(x)}")
+    if len(np.unique(x)) < 3:
+        raise ValueError(f"x must have at least 3 distinct values, got {np.unique(x).tolist()}")
+    if floor is not None:
+        floor = check_float("floor", floor)
+    if ceil is not None:
+        ceil = check_float("ceil", ceil)
+    n_boot = check_int("n_boot", n_boot, minimum=0)
+    confidence = check_float("confidence", confidence, minimum=0.0, maximum=1.0,
+                             strict_min=True, strict_max=True)
+    seed = check_int("seed", seed, minimum=0)
+
+    logx = np.log(x)
+    theta, _ = _fit_once(logx, y, floor, ceil, _starts(logx, y, floor, ceil))
+    f, c, lxc, k = theta
+    r2 = r_squared(y, logistic(x, f, c, np.exp(lxc), k))
+
+    intervals: dict[str, tuple[float, float]] = {}
+    if n_boot:
+        rng = np.random.default_rng(seed)
+        draws = []
+        for _ in range(n_boot):
+            idx = rng.integers(0, len(x), len(x))
+            if len(np.unique(logx[idx])) < 3:
+                continue
+            starts = [theta] + _starts(logx[idx], y[idx], floor, ceil)[3:6]
+            draws.append(_fit_once(logx[idx], y[idx], floor, ceil, starts)[0])
+        if draws:
+            draws = np.array(draws)
+            draws[:, 2] = np.exp(draws[:, 2])
+            q = [(1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100]
+            for i, name in enumerate(PARAMS):
+                lo, hi = np.percentile(draws[:, i], q)
+                intervals[name] = (float(lo), float(hi))
+    return LogisticFit(float(f), float(c), float(np.exp(lxc)), float(k), r2,
+                       fit_linear(x, y), intervals, n_boot, confidence)

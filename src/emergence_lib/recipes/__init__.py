@@ -1,0 +1,1 @@
+"""Reference setups, one module per chapter family: every number of a setup lives here once."""
