@@ -5,7 +5,7 @@ RELEASE = "v0.1.0"  # the git tag Colab installs the library from
 INSTALL_SOURCE = f"emergence-lib @ git+{REPOSITORY_URL}@{RELEASE}"
 
 # The first code cell of every chapter (kept identical by scripts/sync_notebooks.py).
-COLAB_INSTALL_CELL = f'''# In Colab: install the course library (and nothing else). Locally: nothing.
+COLAB_INSTALL_CELL = f'''# In Colab: install the course library (and nothing else). Here: nothing.
 import subprocess
 import sys
 
