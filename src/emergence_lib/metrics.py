@@ -9,7 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ._validate import check_float, check_int, check_tensor
+from ._validate import check_choice, check_float, check_int, check_tensor
 
 
 def _check_pair(pred: torch.Tensor, target: torch.Tensor) -> None:
@@ -109,3 +109,119 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+# --- Chapter 2 (the metric mirage): metrics on the first L answer positions, the analytic
+# p**L and L*(1-p) predictions, and a helper that scores many models under many metrics.
+
+METRICS = ("exact_match", "token_accuracy", "edit_distance", "brier", "log_prob")
+
+
+def _check_length(length: object, available: int) -> int:
+    return check_int("length", length, minimum=1, maximum=available)
+
+
+def exact_match_first(pred: torch.Tensor, target: torch.Tensor, length: int) -> float:
+    """Exact match on the first ``length`` answer positions only: (N, L), (N, L) -> float."""
+    _check_pair(pred, target)
+    length = _check_length(length, pred.shape[1])
+    return exact_match(pred[:, :length], target[:, :length])
+
+
+def exact_match_any_positions(pred: torch.Tensor, target: torch.Tensor, length: int) -> float:
+    """Exact match of a ``length``-token answer averaged over every choice of ``length`` of the
+    L positions: (N, L), (N, L) -> float. A row with c right tokens scores C(c, k) / C(L, k)."""
+    _check_pair(pred, target)
+    length = _check_length(length, pred.shape[1])
+    right = (pred == target).sum(dim=1).numpy()                      # (N,) right tokens per row
+    ways = np.array([math.comb(int(c), length) for c in right], dtype=float)
+    return float(ways.mean() / math.comb(pred.shape[1], length))
+
+
+def exact_match_from_accuracy(accuracy: object, length: int) -> np.ndarray:
+    """The analytic mirage model: exact match of an L-token answer if every token is right with
+    probability p independently, p**L. accuracy: any shape of values in [0, 1]."""
+    length = check_int("length", length, minimum=1)
+    p = _as_probabilities("accuracy", accuracy)
+    return p ** length
+
+
+def edit_distance_from_accuracy(accuracy: object, length: int) -> np.ndarray:
+    """Expected number of wrong tokens of an L-token answer, L * (1 - p): the smooth twin of
+    p**L (an upper bound on the edit distance, which may also align by shifting)."""
+    length = check_int("length", length, minimum=1)
+    p = _as_probabilities("accuracy", accuracy)
+    return length * (1.0 - p)
+
+
+def exact_match_from_positions(position_accuracy: object) -> np.ndarray:
+    """Exact match predicted from each position's own accuracy, prod_i p_i (positions
+    independent): (..., L) -> (...)."""
+    p = _as_probabilities("position_accuracy", position_accuracy)
+    if p.ndim == 0:
+        raise ValueError("position_accuracy must have a last axis of answer positions, "
+                         "got a scalar")
+    return np.prod(p, axis=-1)
+
+
+def _as_probabilities(name: str, values: object) -> np.ndarray:
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
+    try:
+        p = np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be numbers in [0, 1], got {values!r}") from err
+    if not np.isfinite(p).all() or ((p < 0) | (p > 1)).any():
+        raise ValueError(f"{name} must be finite numbers in [0, 1], got values from "
+                         f"{np.nanmin(p) if p.size else 'nothing'} to "
+                         f"{np.nanmax(p) if p.size else 'nothing'}")
+    return p
+
+
+def score_models(logits: object, target: torch.Tensor, *, length: int | None = None,
+                 metrics: tuple[str, ...] = METRICS) -> dict[str, np.ndarray]:
+    """Score several models' test logits on the same targets under many metrics.
+
+    logits: a sequence of (N, L, V) tensors, one per model; target: (N, L); ``length`` keeps
+    only the first positions of each answer. Returns {metric: (n_models,) values}.
+    """
+    if isinstance(logits, torch.Tensor) or not isinstance(logits, (list, tuple)):
+        raise TypeError(f"logits must be a list or tuple of (N, L, V) tensors, one per model, "
+                        f"got {type(logits).__name__}")
+    if not logits:
+        raise ValueError("logits must hold at least one model's (N, L, V) tensor, got none")
+    for name in metrics:
+        check_choice("metrics", name, METRICS)
+    check_tensor("target", target, ndim=2, integer=True)
+    if length is not None:
+        length = _check_length(length, target.shape[1])
+        target = target[:, :length]
+    table: dict[str, list[float]] = {name: [] for name in metrics}
+    for i, model_logits in enumerate(logits):
+        check_tensor(f"logits[{i}]", model_logits, ndim=3)
+        if length is not None:
+            model_logits = model_logits[:, :length]
+        scores = score_predictions(model_logits, target)
+        for name in metrics:
+            table[name].append(scores[name])
+    return {name: np.array(values) for name, values in table.items()}
+
+
+def rate_with_interval(hits: object, n: int | None = None, *, seed: int = 0,
+                       confidence: float = 0.95) -> tuple[float, float, float]:
+    """A success rate measured on ``n`` examples drawn without replacement from ``hits``
+    (0/1 per example; all of them if ``n`` is None): (rate, low, high), Wilson interval."""
+    if isinstance(hits, torch.Tensor):
+        hits = hits.detach().cpu().numpy()
+    arr = np.asarray(hits)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"hits must be a non-empty 1-D array of 0/1, got shape {arr.shape}")
+    if not np.isin(arr, (0, 1)).all():
+        raise ValueError("hits must hold only 0/1 (or False/True) values")
+    if n is not None:
+        n = check_int("n", n, minimum=1, maximum=arr.size)
+        seed = check_int("seed", seed, minimum=0)
+        arr = np.random.default_rng(seed).choice(arr, size=n, replace=False)
+    successes = int(arr.sum())
+    low, high = wilson_interval(successes, arr.size, confidence)
+    return successes / arr.size, low, high
