@@ -1,0 +1,76 @@
+# Emergence in Neural Networks: build pipeline (GNU make). `make help` lists the targets.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.install-stamp
+
+# make book FAST=0            full, paper-faithful settings (injects FAST = False)
+# make book EDITION=student   no solutions, into _build/student/html
+# make book CHAPTERS=01,03    execute and build only these chapters (quick iteration)
+FAST ?= 1
+EDITION ?= instructor
+CHAPTERS ?=
+PYTEST_ARGS ?=
+
+ifeq ($(EDITION),student)
+SITE_DIR := _build/student/html
+else
+SITE_DIR := _build/html
+endif
+
+.PHONY: help install book test lint unit site sync check-sync bench constraints clean distclean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
+
+install: $(STAMP)  ## create .venv and install the pinned environment (redone when pins change)
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || { echo "Creating $(VENV) with $$($(PYTHON) --version)"; $(PYTHON) -m venv $(VENV); }
+	$(BIN)/python -m pip install -c constraints.txt -e ".[book,test]"
+	@touch $@
+
+book: $(STAMP)  ## execute every chapter (FAST) and build the HTML into _build/html
+	$(BIN)/python scripts/build_book.py --edition $(EDITION) --fast $(FAST) \
+		$(if $(CHAPTERS),--chapters $(CHAPTERS))
+
+lint: $(STAMP)  ## ruff
+	$(BIN)/ruff check src tests notebooks scripts benchmarks
+
+unit: $(STAMP)  ## unit tests and notebook-pair checks (no browser)
+	$(BIN)/python -m pytest -m "not site" $(PYTEST_ARGS)
+
+site: $(STAMP)  ## browser tests of the built site (after make book)
+	SITE_DIR=$(SITE_DIR) $(BIN)/python -m pytest -m site $(PYTEST_ARGS)
+
+test: $(STAMP)  ## lint, unit tests, build the book (executes every chapter), site tests
+	@start=$$(date +%s); \
+	$(MAKE) lint; $(MAKE) unit; $(MAKE) book; $(MAKE) site; \
+	echo "make test: all steps passed in $$(( $$(date +%s) - start )) s"
+
+sync: $(STAMP)  ## rewrite the install cell and regenerate notebooks/*.ipynb from the .py files
+	$(BIN)/python scripts/sync_notebooks.py
+
+check-sync: $(STAMP)  ## report notebook pairs that drifted (exit 1), change nothing
+	$(BIN)/python scripts/sync_notebooks.py --check
+
+bench: $(STAMP)  ## time each chapter's FAST execution alone -> _build/bench_chapters.json
+	$(BIN)/python benchmarks/chapters.py $(if $(CHAPTERS),--chapters $(CHAPTERS))
+
+constraints:  ## re-pin constraints.txt from the packages installed in .venv
+	@{ sed -n '/^#/p' constraints.txt; \
+	   $(BIN)/python -m pip freeze --exclude-editable | grep -v '^#' \
+	   | sed -E 's/^(torch==[0-9.]+)\+cpu$$/\1/'; } > constraints.txt.new
+	@mv constraints.txt.new constraints.txt
+	@echo "constraints.txt: $$(grep -vc '^#' constraints.txt) pins"
+
+clean:  ## remove build outputs (_build)
+	rm -rf _build
+
+distclean: clean  ## also remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,100 @@
+"""Time each chapter's FAST execution: papermill, one chapter at a time, nothing else running.
+
+Uses the same executor as the book build (``scripts/build_book.py``), so the numbers are
+what ``make book`` spends per chapter (kernel start included). Prints a table and writes
+``_build/bench_chapters.json``.
+
+Usage::
+
+    python benchmarks/chapters.py [--chapters 00,03] [--repeat 1] [--full]
+
+Run it on an otherwise idle machine; other CPU-heavy work skews the timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+
+import build_book  # noqa: E402  (scripts/ is not a package)
+
+
+def bench(chapters_sel: str | None, repeat: int, full: bool, timeout_s: int) -> dict:
+    """Execute the selected chapters ``repeat`` times each; return the JSON record."""
+    toc = build_book.load_yaml(REPO / "_toc.yml")
+    chapters = build_book.select_chapters(build_book.toc_chapters(toc), chapters_sel)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-chapters-") as tmp:
+        for chapter in chapters:
+            seconds = []
+            for i in range(repeat):
+                run = build_book.execute_chapter(
+                    chapter, Path(tmp) / f"run{i}", full=full, timeout_s=timeout_s
+                )
+                if not run.ok:
+                    raise SystemExit(f"{chapter.docname} failed:\n{run.error}")
+                seconds.append(run.seconds)
+                print(f"  {chapter.docname} run {i + 1}/{repeat}: {run.seconds:.1f} s", flush=True)
+            rows.append(
+                {
+                    "chapter": chapter.docname,
+                    "runs_s": [round(s, 2) for s in seconds],
+                    "median_s": round(statistics.median(seconds), 2),
+                    "min_s": round(min(seconds), 2),
+                }
+            )
+    return {
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "mode": "FULL" if full else "FAST",
+        "repeat": repeat,
+        "machine": build_book.machine_info(),
+        "chapters": rows,
+        "total_median_s": round(sum(r["median_s"] for r in rows), 2),
+    }
+
+
+def print_table(record: dict) -> None:
+    """Print the per-chapter timings as a plain-text table."""
+    width = max([len(r["chapter"]) for r in record["chapters"]] + [7])
+    print(f"\n{'chapter':<{width}}  {'median s':>9}  {'min s':>7}")
+    for row in record["chapters"]:
+        print(f"{row['chapter']:<{width}}  {row['median_s']:>9.1f}  {row['min_s']:>7.1f}")
+    print(f"{'total':<{width}}  {record['total_median_s']:>9.1f}")
+    machine = record["machine"]
+    print(
+        f"\n{record['mode']} on {machine['CPU']} ({machine['CPU cores (usable)']} cores), "
+        f"torch {machine['torch']}, OMP_NUM_THREADS={machine['OMP_NUM_THREADS']}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--chapters", default=None, help="comma list of chapter numbers")
+    parser.add_argument("--repeat", type=int, default=1, help="executions per chapter")
+    parser.add_argument("--full", action="store_true", help="time FULL instead of FAST")
+    parser.add_argument("--timeout", type=int, default=build_book.DEFAULT_TIMEOUT_S)
+    parser.add_argument("--out", type=Path, default=REPO / "_build" / "bench_chapters.json")
+    args = parser.parse_args(argv)
+    try:
+        record = bench(args.chapters, args.repeat, args.full, args.timeout)
+    except build_book.BuildError as exc:
+        print(f"chapters benchmark: error: {exc}", file=sys.stderr)
+        return 2
+    print_table(record)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

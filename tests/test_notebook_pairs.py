@@ -1,0 +1,182 @@
+"""Chapter notebooks: jupytext pairs in sync, clean ``.ipynb``, conventions the build relies on.
+
+Fix a failure here with ``make sync`` (``scripts/sync_notebooks.py``), except the
+parameters-cell, toc and solution-tag checks, which need an edit of the ``.py``.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import jupytext
+import pytest
+import yaml
+
+from emergence_lib.course import COLAB_INSTALL_CELL
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+SOURCES = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+IDS = [p.stem for p in SOURCES]
+SOLUTION_START = re.compile(r"```\{solution-start\}\s*(\S+)")
+SOLUTION_END = re.compile(r"```\{solution-end\}")
+EXERCISE_LABEL = re.compile(r"^:label:\s*(\S+)", re.M)
+EXERCISE_START = re.compile(r"^(?::::+|```+)\{exercise\}", re.M)
+
+
+def signature(nb: object) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Type, source and tags of every cell: what must agree between a pair."""
+    return [
+        (c.cell_type, c.source, tuple(c.get("metadata", {}).get("tags", [])))
+        for c in nb.cells  # type: ignore[attr-defined]
+    ]
+
+
+def toc_files() -> set[str]:
+    """Every ``file:`` entry of ``_toc.yml`` (without suffix)."""
+    found: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key in ("root", "file"):
+                if isinstance(node.get(key), str):
+                    found.add(re.sub(r"\.(py|ipynb|md)$", "", node[key]))
+            for key in ("parts", "chapters", "sections"):
+                walk(node.get(key) or [])
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(yaml.safe_load((REPO / "_toc.yml").read_text()))
+    return found
+
+
+def tags(cell: object) -> list[str]:
+    """A cell's tags."""
+    return list(cell.get("metadata", {}).get("tags", []))  # type: ignore[attr-defined]
+
+
+def test_there_are_chapters() -> None:
+    """The glob finds the chapter sources (guards against a renamed folder)."""
+    assert SOURCES, f"no notebooks/NN_*.py found in {NOTEBOOKS}"
+
+
+def test_toc_chapters_have_sources() -> None:
+    """Every chapter in the toc has its jupytext source."""
+    listed = sorted(f for f in toc_files() if f.startswith("notebooks/"))
+    missing = [f for f in listed if not (REPO / f"{f}.py").is_file()]
+    assert not missing, f"_toc.yml lists chapters without a .py source: {missing}"
+
+
+@pytest.mark.parametrize("py", SOURCES, ids=IDS)
+def test_chapter_is_in_toc(py: Path) -> None:
+    """Every chapter file is listed in the toc (otherwise the book silently skips it)."""
+    assert f"notebooks/{py.stem}" in toc_files(), f"add `- file: notebooks/{py.stem}` to _toc.yml"
+
+
+@pytest.mark.parametrize("py", SOURCES, ids=IDS)
+def test_pair_exists(py: Path) -> None:
+    """Every .py has its committed .ipynb (Colab opens the .ipynb)."""
+    assert py.with_suffix(".ipynb").is_file(), f"{py.with_suffix('.ipynb').name} missing: make sync"
+
+
+@pytest.mark.parametrize("py", SOURCES, ids=IDS)
+def test_pair_in_sync(py: Path) -> None:
+    """The .py and the .ipynb have the same cells (type, source, tags)."""
+    ipynb = py.with_suffix(".ipynb")
+    if not ipynb.is_file():
+        pytest.skip("no .ipynb (reported by test_pair_exists)")
+    a, b = signature(jupytext.read(py)), signature(jupytext.read(ipynb))
+    if a != b:
+        first = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), None)
+        where = f"first difference at cell {first}" if first is not None else "cell count"
+        pytest.fail(
+            f"{py.name} and {ipynb.name} have drifted ({len(a)} vs {len(b)} cells, {where}): "
+            "run `make sync`"
+        )
+
+
+@pytest.mark.parametrize("py", SOURCES, ids=IDS)
+def test_ipynb_is_clean(py: Path) -> None:
+    """Committed notebooks carry no outputs and no execution counts."""
+    ipynb = py.with_suffix(".ipynb")
+    if not ipynb.is_file():
+        pytest.skip("no .ipynb (reported by test_pair_exists)")
+    nb = jupytext.read(ipynb)
+    dirty = [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count") is not None)
+    ]
+    assert not dirty, f"{ipynb.name}: cells {dirty} have outputs or execution counts: make sync"
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", "kernelspec must be python3"
+
+
+@pytest.mark.parametrize("py", SOURCES, ids=IDS)
+def test_first_code_cell_is_the_install_cell(py: Path) -> None:
+    """The first code cell is exactly ``emergence_lib.course.COLAB_INSTALL_CELL``."""
+    nb = jupytext.read(py)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code, f"{py.name} has no code cell"
+    assert code[0].source == COLAB_INSTALL_CELL, f"{py.name}: first code cell differs: make sync"
+
+
+@pytest.mark.parametrize("py", SOURCES, ids=IDS)
+def test_parameters_cell(py: Path) -> None:
+    """One cell tagged ``parameters`` assigns FAST (a bool, True by default) and SEED."""
+    nb = jupytext.read(py)
+    cells = [c for c in nb.cells if "parameters" in tags(c)]
+    assert len(cells) == 1, f"{py.name}: expected one cell tagged 'parameters', got {len(cells)}"
+    assert cells[0].cell_type == "code"
+    tree = ast.parse(cells[0].source)
+    values = {
+        target.id: node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    assert "FAST" in values and "SEED" in values, f"{py.name}: parameters must define FAST and SEED"
+    fast = values["FAST"]
+    assert isinstance(fast, ast.Constant) and fast.value is True, "FAST must default to True"
+
+
+@pytest.mark.parametrize("py", SOURCES, ids=IDS)
+def test_solution_cells_are_tagged(py: Path) -> None:
+    """Every cell from ``{solution-start}`` to ``{solution-end}`` is tagged ``solution``.
+
+    The student edition removes exactly the cells tagged ``solution``; an untagged cell
+    inside a solution would leak it (or break the directive), a tagged cell outside one
+    would silently vanish. Exercise statements are never tagged.
+    """
+    nb = jupytext.read(py)
+    labels = set()
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and EXERCISE_START.search(cell.source):
+            labels.update(EXERCISE_LABEL.findall(cell.source))
+            assert "solution" not in tags(cell), f"{py.name}: an exercise statement is tagged"
+    inside = False
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        start = cell.cell_type == "markdown" and SOLUTION_START.search(cell.source)
+        end = cell.cell_type == "markdown" and SOLUTION_END.search(cell.source)
+        if start:
+            if inside:
+                problems.append(f"cell {i}: solution-start inside another solution")
+            inside = True
+            if start.group(1) not in labels:
+                problems.append(f"cell {i}: solution-start {start.group(1)!r} has no exercise")
+        tagged = "solution" in tags(cell)
+        if inside and not tagged:
+            problems.append(f"cell {i}: inside a solution but not tagged 'solution'")
+        if not inside and tagged:
+            problems.append(f"cell {i}: tagged 'solution' outside solution-start/-end")
+        if end:
+            if not inside:
+                problems.append(f"cell {i}: solution-end without solution-start")
+            inside = False
+    if inside:
+        problems.append("a solution-start is never closed")
+    assert not problems, f"{py.name}: " + "; ".join(problems)

@@ -1,0 +1,308 @@
+"""Browser tests of the built site (``make book`` first; run with ``pytest -m site``).
+
+Every page of ``_toc.yml`` is opened in headless Chromium (Playwright, the system
+``chromium``), served by ``http.server`` on 127.0.0.1. Each page must load with HTTP 200,
+show all its images, render its widgets, log no console errors beyond the allow-list
+below, make no request to any other host, and (chapters) link to its notebook on Colab.
+
+``SITE_DIR`` selects another build, e.g. ``SITE_DIR=_build/student/html pytest -m site``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+
+# Console messages (type "error") that are not failures. Each entry: (regex, reason).
+CONSOLE_ERROR_ALLOW_LIST: list[tuple[str, str]] = [
+    # Chromium reports a missing favicon as a console error; the book sets none.
+    (r"favicon\.ico", "the browser asks for /favicon.ico, which the book does not ship"),
+]
+
+REPO = Path(__file__).resolve().parents[1]
+SITE = Path(os.environ.get("SITE_DIR", REPO / "_build" / "html"))
+if not SITE.is_absolute():
+    SITE = REPO / SITE
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOCAL_HOSTS = {"127.0.0.1"}
+LOCAL_SCHEMES = {"data", "blob", "about", "javascript"}
+WIDGET_STATE = 'script[type="application/vnd.jupyter.widget-state+json"]'
+WIDGET_SELECTOR = ".jupyter-widgets, .widget-slider"
+CHAPTER_RE = re.compile(r"^notebooks/\d\d_[a-z0-9_]+$")
+
+pytestmark = [
+    pytest.mark.site,
+    pytest.mark.skipif(
+        not (SITE / "index.html").is_file(),
+        reason=f"no built site at {SITE} (run `make book` first)",
+    ),
+]
+
+
+def toc_docnames() -> list[str]:
+    """Every document of ``_toc.yml`` (root first), as docnames without suffix."""
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    names: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key in ("root", "file"):
+                if isinstance(node.get(key), str):
+                    names.append(re.sub(r"\.(md|ipynb|py)$", "", node[key]))
+            for key in ("parts", "chapters", "sections"):
+                walk(node.get(key) or [])
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(toc)
+    return names
+
+
+def built_docnames() -> list[str]:
+    """The toc documents present in the built site (a CHAPTERS= subset build has fewer)."""
+    return [d for d in toc_docnames() if (SITE / f"{d}.html").is_file()]
+
+
+def repository_slug() -> str:
+    """``org/repo`` from ``_config.yml``'s repository URL."""
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    path = urlparse(config["repository"]["url"]).path.strip("/")
+    return path.removesuffix(".git")
+
+
+@dataclass
+class PageReport:
+    """What happened when one page was opened."""
+
+    url: str
+    status: int | None = None
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    external_requests: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+    broken_images: list[str] = field(default_factory=list)
+    has_widget_state: bool = False
+    visible_widgets: int = 0
+    colab_links: list[str] = field(default_factory=list)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serve files without logging every request."""
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        """Stay quiet."""
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """Serve the site on 127.0.0.1 (free port) in a thread; yield the base URL."""
+    handler = functools.partial(QuietHandler, directory=str(SITE))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless system Chromium driven by Playwright."""
+    if not shutil.which(CHROMIUM):
+        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium, or set CHROMIUM)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def visit(browser: object, url: str) -> PageReport:
+    """Open ``url`` in a fresh context and collect a :class:`PageReport`."""
+    report = PageReport(url)
+    context = browser.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+
+    def on_route(route: object) -> None:
+        request_url = route.request.url  # type: ignore[attr-defined]
+        parsed = urlparse(request_url)
+        if parsed.scheme in LOCAL_SCHEMES or parsed.hostname in LOCAL_HOSTS:
+            route.continue_()  # type: ignore[attr-defined]
+        else:
+            report.external_requests.append(request_url)
+            route.abort()  # type: ignore[attr-defined]
+
+    page.route("**/*", on_route)
+    page.on(
+        "console",
+        lambda msg: (
+            report.console_errors.append(f"{msg.text} @ {msg.location.get('url', '')}")
+            if msg.type == "error"
+            else None
+        ),
+    )
+    page.on("pageerror", lambda exc: report.page_errors.append(str(exc)))
+    page.on(
+        "requestfailed",
+        lambda req: (
+            report.failed_requests.append(f"{req.url} ({req.failure})")
+            if urlparse(req.url).hostname in LOCAL_HOSTS
+            else None
+        ),
+    )
+    try:
+        response = page.goto(url, wait_until="load", timeout=60_000)
+        page.wait_for_load_state("networkidle", timeout=30_000)
+        report.status = response.status if response else None
+        report.has_widget_state = page.locator(WIDGET_STATE).count() > 0
+        if report.has_widget_state:
+            try:
+                page.locator(WIDGET_SELECTOR).first.wait_for(state="visible", timeout=20_000)
+            except Exception:  # noqa: BLE001 - reported through visible_widgets == 0
+                pass
+            report.visible_widgets = sum(
+                1 for el in page.locator(WIDGET_SELECTOR).all() if el.is_visible()
+            )
+        # Bring every image into view (lazy loading), then check that it decoded.
+        page.evaluate(
+            "() => { for (const img of document.images) { img.loading = 'eager'; } "
+            "window.scrollTo(0, document.body.scrollHeight); }"
+        )
+        page.wait_for_load_state("networkidle", timeout=30_000)
+        page.wait_for_function(
+            "() => Array.from(document.images).every(img => img.complete)", timeout=20_000
+        )
+        report.broken_images = page.evaluate(
+            "() => Array.from(document.images)"
+            ".filter(img => img.naturalWidth === 0)"
+            ".map(img => (img.currentSrc || img.src || img.outerHTML).slice(0, 120))"
+        )
+        report.colab_links = [
+            a.get_attribute("href") or ""
+            for a in page.locator('a[href*="colab.research.google.com"]').all()
+        ]
+    finally:
+        context.close()
+    return report
+
+
+class _Reports(dict):
+    """Page reports, each page opened on first use."""
+
+    def __init__(self, browser: object, server: str) -> None:
+        super().__init__()
+        self.browser, self.server = browser, server
+
+    def __missing__(self, docname: str) -> PageReport:
+        self[docname] = visit(self.browser, f"{self.server}/{docname}.html")
+        return self[docname]
+
+
+@pytest.fixture(scope="module")
+def reports(browser: object, server: str) -> dict[str, PageReport]:
+    """Open every built toc page once (lazily) and remember what happened."""
+    return _Reports(browser, server)
+
+
+DOCNAMES = built_docnames() if (SITE / "index.html").is_file() else []
+CHAPTERS = [d for d in DOCNAMES if CHAPTER_RE.match(d)]
+
+
+def test_every_toc_page_was_built() -> None:
+    """All toc documents are in the site, unless it is a CHAPTERS= subset build."""
+    missing = [d for d in toc_docnames() if not (SITE / f"{d}.html").is_file()]
+    non_chapters = [d for d in missing if not CHAPTER_RE.match(d)]
+    assert not non_chapters, f"pages missing from {SITE}: {non_chapters}"
+    if missing:
+        pytest.skip(f"subset build: chapters {missing} were not built")
+
+
+def test_index_redirects_to_intro(browser: object, server: str) -> None:
+    """The site root lands on the intro page."""
+    report = visit(browser, f"{server}/index.html")
+    assert report.status == 200
+    assert not report.external_requests, report.external_requests
+
+
+@pytest.mark.parametrize("docname", DOCNAMES)
+def test_page_loads(reports: dict[str, PageReport], docname: str) -> None:
+    """HTTP 200, no uncaught JavaScript errors, no failed local requests."""
+    report = reports[docname]
+    assert report.status == 200, f"{docname}: HTTP {report.status}"
+    assert not report.page_errors, f"{docname}: uncaught errors {report.page_errors}"
+    assert not report.failed_requests, f"{docname}: failed requests {report.failed_requests}"
+
+
+@pytest.mark.parametrize("docname", DOCNAMES)
+def test_no_request_leaves_localhost(reports: dict[str, PageReport], docname: str) -> None:
+    """The site is self-contained: no CDN, no fonts, no analytics."""
+    report = reports[docname]
+    assert not report.external_requests, f"{docname} requested {report.external_requests}"
+
+
+@pytest.mark.parametrize("docname", DOCNAMES)
+def test_no_console_errors(reports: dict[str, PageReport], docname: str) -> None:
+    """No console error other than the documented allow-list."""
+    errors = [
+        e
+        for e in reports[docname].console_errors
+        if not any(re.search(pattern, e) for pattern, _ in CONSOLE_ERROR_ALLOW_LIST)
+    ]
+    assert not errors, f"{docname}: console errors {errors}"
+
+
+@pytest.mark.parametrize("docname", DOCNAMES)
+def test_images_load(reports: dict[str, PageReport], docname: str) -> None:
+    """Every <img> decoded (naturalWidth > 0)."""
+    report = reports[docname]
+    assert not report.broken_images, f"{docname}: images not loaded {report.broken_images}"
+
+
+@pytest.mark.parametrize("docname", DOCNAMES)
+def test_widgets_render(reports: dict[str, PageReport], docname: str) -> None:
+    """Pages that carry ipywidget state show at least one rendered, visible widget."""
+    report = reports[docname]
+    if not report.has_widget_state:
+        pytest.skip(f"{docname} has no widget state")
+    assert report.visible_widgets > 0, f"{docname}: widget state present but nothing rendered"
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_colab_link(reports: dict[str, PageReport], docname: str) -> None:
+    """The launch button opens the committed notebooks/NN_slug.ipynb on Colab."""
+    expected = (
+        f"https://colab.research.google.com/github/{repository_slug()}/blob/main/{docname}.ipynb"
+    )
+    links = reports[docname].colab_links
+    assert expected in links, f"{docname}: Colab links {links}, expected {expected}"
+    assert (REPO / f"{docname}.ipynb").is_file(), f"{docname}.ipynb is not in the repository"
