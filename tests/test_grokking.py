@@ -140,3 +140,23 @@ def test_recipe_bad_inputs():
         train_grokking("FAST")
     with pytest.raises(ValueError, match="train_frac"):
         train_grokking(FAST, train_frac=1.2, steps=1, progress=False)
+
+
+def test_chapter_checkers_accept_the_reference_and_flag_mistakes():
+    from emergence_lib.exercises.ch03 import (
+        check_delay_exponent,
+        check_top_frequencies,
+        delay_exponent_reference,
+        top_frequencies_reference,
+    )
+
+    assert check_top_frequencies(top_frequencies_reference).passed
+    assert check_delay_exponent(delay_exponent_reference).passed
+    wrong = check_top_frequencies(lambda spectrum, n: np.argsort(-spectrum)[:n])
+    assert not wrong.passed and "1-based" in wrong.message
+
+    def stub(spectrum, n):
+        raise NotImplementedError
+
+    result = check_top_frequencies(stub)
+    assert not result.passed and not result.attempted
