@@ -1,0 +1,161 @@
+import numpy as np
+import pytest
+import torch
+
+from emergence_lib.models import BatchedMLP, OneHiddenMLP, seeded_mlps
+from emergence_lib.progress.parity import (
+    fourier_coefficients,
+    fourier_gap,
+    random_subsets,
+    secret_weight_ratio,
+    weight_change_inf,
+)
+from emergence_lib.recipes.parity import (
+    fit_exponent,
+    hinge_loss,
+    parity_config,
+    plateau_and_jump,
+    solve_steps,
+    train_parity_seeds,
+)
+from emergence_lib.tasks import n_subsets, parity_labels, parity_secret, sparse_parity
+from emergence_lib.train import TrainConfig, train
+
+
+def test_secret_is_seeded_and_labels_are_parities():
+    s = parity_secret(10, 3, seed=1)
+    assert torch.equal(s, parity_secret(10, 3, seed=1)) and len(set(s.tolist())) == 3
+    assert not all(torch.equal(s, parity_secret(10, 3, seed=i)) for i in range(2, 6))
+    x = torch.tensor([[1.0, -1.0, -1.0, 1.0]])
+    assert parity_labels(x, torch.tensor([0, 1])).item() == -1.0
+    assert parity_labels(x, torch.tensor([1, 2])).item() == 1.0
+    assert n_subsets(50, 3) == 19_600
+
+
+def test_sampler_pads_and_labels_each_member():
+    task = sparse_parity([5, 8], k=2, seeds=(0, 1))
+    x, y = task(16, torch.Generator().manual_seed(0))
+    assert x.shape == (4, 16, 8) and y.shape == (4, 16)
+    assert (x[:2, :, 5:] == 0).all() and set(x[:2, :, :5].unique().tolist()) == {-1.0, 1.0}
+    for i, secret in enumerate(task.secrets):
+        assert torch.equal(y[i], parity_labels(x[i], secret))
+    # Online: the next call gives fresh samples; same seed, same samples.
+    g1, g2 = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    assert torch.equal(task(4, g1)[0], task(4, g2)[0])
+    assert not torch.equal(task(4, g1)[0], task(4, torch.Generator().manual_seed(4))[0])
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: parity_secret(5, 6), "k must be <= 5, got 6"),
+    (lambda: parity_secret(5, 0), "k must be >= 1, got 0"),
+    (lambda: parity_secret(0, 1), "n must be >= 1, got 0"),
+    (lambda: sparse_parity(3, 4), "n must be >= 4, got 3"),
+    (lambda: sparse_parity([10, 2], 3), "n\\[1\\] must be >= 3, got 2"),
+    (lambda: sparse_parity(10, 2.5), "k must be an integer"),
+    (lambda: sparse_parity(10, 2)(None, torch.Generator()), "online task"),
+    (lambda: parity_labels(torch.ones(2, 3), torch.tensor([0, 3])), "in \\[0, 3\\)"),
+    (lambda: n_subsets(3, 5), "k must be <= 3"),
+])
+def test_task_bad_input(call, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        call()
+
+
+def test_batched_model_matches_its_members():
+    mlps = seeded_mlps([0, 1, 2], [6, 4, 6], width=8)
+    batched = BatchedMLP.from_modules(mlps)
+    x = torch.randn(3, 5, 6)
+    x[1, :, 4:] = 0  # member 1 has 4 real inputs
+    out = batched(x)
+    assert out.shape == (3, 5, 1)
+    for i, m in enumerate(mlps):
+        torch.testing.assert_close(out[i], m(x[i, :, : m.n_inputs]))
+        torch.testing.assert_close(batched.member(i)(x[i, :, : m.n_inputs]), out[i])
+    # The same seed gives the same init, batched or alone.
+    torch.testing.assert_close(seeded_mlps([2], 6, 8)[0].hidden.weight, batched.w1[2])
+
+
+def test_batched_model_bad_input():
+    with pytest.raises(ValueError, match="x must have shape \\(2, batch, 5\\)"):
+        BatchedMLP(2, 5, 4)(torch.zeros(3, 1, 5))
+    with pytest.raises(ValueError, match="share width"):
+        BatchedMLP.from_modules([OneHiddenMLP(3, 4), OneHiddenMLP(3, 5)])
+    with pytest.raises(TypeError, match="OneHiddenMLP"):
+        BatchedMLP.from_modules([torch.nn.Linear(2, 2)])
+    with pytest.raises(ValueError, match="i must be <= 1"):
+        BatchedMLP(2, 5, 4).member(2)
+    with pytest.raises(ValueError, match="width must be >= 1"):
+        OneHiddenMLP(3, 0)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_batched_seeds_equal_separate_runs(momentum):
+    """The library capability: S seeds trained as one model = S separate runs, to float error."""
+    task = sparse_parity([12, 9], k=2, seeds=(0, 1))
+    seeds = [0, 1, 0, 1]
+    steps = 60
+    config = TrainConfig(steps=steps, lr=0.05, batch_size=16, optimizer="sgd",
+                         momentum=momentum, seed=7)
+    batched = BatchedMLP.from_modules(seeded_mlps(seeds, list(task.ns), width=32))
+    train(batched, hinge_loss, task, config, log_steps=[steps], progress=False)
+    for i, seed in enumerate(seeds):
+        alone = seeded_mlps([seed], task.ns[i], width=32)[0]
+        train(alone, hinge_loss, task.member_sampler(i), config, log_steps=[steps],
+              progress=False)
+        member = batched.member(i)
+        for got, want in zip(member.parameters(), alone.parameters(), strict=True):
+            torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
+    assert (batched.w1[2:, :, 9:] == 0).all()  # members 2, 3 have n=9: padding never learns
+
+
+def test_parity_is_learned_with_a_plateau():
+    run = train_parity_seeds(12, 2, seeds=(0, 1), width=64, steps=400, lr=0.2, log_every=10,
+                             measure_progress=True, progress=False)
+    assert (run.accuracy[:, 0] < 0.7).all() and (run.accuracy[:, -1] >= 0.99).all()
+    assert np.isfinite(run.solve_steps()).all()
+    assert (run.progress["winf_secret"][:, -1] > run.progress["winf_secret"][:, 0]).all()
+    assert (run.progress["secret_ratio"][:, -1] > 1.5).all()
+    assert (run.progress["fourier_gap"][:, -1] > 0.1).all()
+
+
+def test_progress_measures():
+    w0 = torch.zeros(4, 5)
+    w = w0.clone()
+    w[:, 1] = 2.0
+    w[0, 3] = -0.5
+    secret = torch.tensor([1, 2])
+    assert weight_change_inf(w, w0, secret) == {"secret": 2.0, "other": 0.5}
+    w = torch.ones(4, 5)
+    w[:, 1:3] = 3.0
+    assert secret_weight_ratio(w, secret) == pytest.approx(3.0)
+    x = torch.tensor([[1.0, 1.0, -1.0], [1.0, -1.0, 1.0], [-1.0, 1.0, 1.0], [-1.0, -1.0, -1.0]])
+    f = x[:, 0] * x[:, 1]  # f = chi_{0,1} exactly
+    coef = fourier_coefficients(f, x, torch.tensor([[0, 1], [1, 2]]))
+    assert coef.tolist() == [1.0, 0.0]
+    assert fourier_gap(f, x, torch.tensor([0, 1]), torch.tensor([[1, 2], [0, 2], [0, 1]])) == 1.0
+    subsets = random_subsets(10, 3, 5, seed=0)
+    assert subsets.shape == (5, 3) and torch.equal(subsets, random_subsets(10, 3, 5, seed=0))
+    with pytest.raises(ValueError, match="secret must hold 1 to 4 coordinates"):
+        secret_weight_ratio(torch.ones(3, 5), torch.arange(5))
+    with pytest.raises(ValueError, match="w0 must have the shape"):
+        weight_change_inf(torch.ones(3, 5), torch.ones(3, 4), secret)
+    with pytest.raises(ValueError, match="other than the secret"):
+        fourier_gap(f, x, torch.tensor([0, 1]), torch.tensor([[0, 1]]))
+    with pytest.raises(ValueError, match="same length"):
+        fourier_coefficients(f[:3], x, torch.tensor([[0, 1]]))
+
+
+def test_recipe_helpers():
+    steps = np.arange(0, 1000, 10)
+    acc = np.where(steps < 500, 0.5, np.where(steps < 560, 0.75, 1.0))[None]
+    assert solve_steps(steps, acc).tolist() == [560.0]
+    plateau, jump = plateau_and_jump(steps, acc)
+    assert 490 <= plateau[0] <= 500 and 0 < jump[0] <= 70
+    assert np.isnan(solve_steps(steps, np.full((1, 100), 0.5)))[0]
+    slope, _ = fit_exponent([10, 20, 40], [100, 400, 1600])
+    assert slope == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="positive"):
+        fit_exponent([10, 20], [0, 5])
+    with pytest.raises(ValueError, match="one column per step"):
+        solve_steps(steps, np.zeros((1, 3)))
+    assert parity_config(10, 0.1, 32).optimizer == "sgd"
