@@ -223,5 +223,6 @@ def rate_with_interval(hits: object, n: int | None = None, *, seed: int = 0,
         seed = check_int("seed", seed, minimum=0)
         arr = np.random.default_rng(seed).choice(arr, size=n, replace=False)
     successes = int(arr.sum())
+    rate = successes / arr.size
     low, high = wilson_interval(successes, arr.size, confidence)
-    return successes / arr.size, low, high
+    return rate, min(low, rate), max(high, rate)          # no rounding error outside the rate
