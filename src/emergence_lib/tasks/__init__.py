@@ -1,9 +1,11 @@
 """Task generators: every dataset of the course is made here, seeded, with nothing downloaded."""
 
 from .addition import AdditionData, addition_problems, from_digits, to_digits
+from .induction import periodic_sampler, periodic_sequences, repeated_sequences
 from .modular import ModularData, all_pairs, is_prime, modular_addition
 from .parity import SparseParity, n_subsets, parity_labels, parity_secret, sparse_parity
 
 __all__ = ["AdditionData", "addition_problems", "from_digits", "to_digits",
            "SparseParity", "n_subsets", "parity_labels", "parity_secret", "sparse_parity",
+           "periodic_sampler", "periodic_sequences", "repeated_sequences",
            "ModularData", "all_pairs", "is_prime", "modular_addition"]
