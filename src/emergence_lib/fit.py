@@ -102,14 +102,25 @@ def _fit_once(logx: np.ndarray, y: np.ndarray, floor: float | None, ceil: float 
         return np.array([next(it) if f else fixed for f, fixed in
                          zip(free, (floor, ceil, None, None), strict=True)], dtype=float)
 
-    def residuals(theta: np.ndarray) -> np.ndarray:
+    def sigmoid(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         f, c, lxc, k = full(theta)
-        return logistic(np.exp(logx), f, c, np.exp(lxc), k) - y
+        return 1.0 / (1.0 + np.exp(np.clip(-k * (logx - lxc), -60, 60))), np.array([f, c, lxc, k])
+
+    def residuals(theta: np.ndarray) -> np.ndarray:
+        sig, (f, c, _, _) = sigmoid(theta)
+        return f + (c - f) * sig - y
+
+    def jacobian(theta: np.ndarray) -> np.ndarray:
+        sig, (f, c, lxc, k) = sigmoid(theta)
+        slope = (c - f) * sig * (1 - sig)                  # dA/dz with z = k (log x - log x_c)
+        columns = [1 - sig, sig, -k * slope, (logx - lxc) * slope]
+        return np.stack([col for col, keep in zip(columns, free, strict=True) if keep], axis=1)
 
     best, best_cost = None, np.inf
     for start in starts:
         theta0 = np.clip(start[free], lower + 1e-9, upper - 1e-9)
-        result = least_squares(residuals, theta0, bounds=(lower, upper), method="trf")
+        result = least_squares(residuals, theta0, jac=jacobian, bounds=(lower, upper),
+                               method="trf")
         if result.cost < best_cost:
             best, best_cost = full(result.x), result.cost
     return best, 2.0 * best_cost
@@ -161,7 +172,7 @@ def fit_logistic(x: object, y: object, *, floor: float | None = None, ceil: floa
             idx = rng.integers(0, len(x), len(x))
             if len(np.unique(logx[idx])) < 3:
                 continue
-            starts = [theta] + _starts(logx[idx], y[idx], floor, ceil)[3:6]
+            starts = [theta, _starts(logx[idx], y[idx], floor, ceil)[4]]
             draws.append(_fit_once(logx[idx], y[idx], floor, ceil, starts)[0])
         if draws:
             draws = np.array(draws)

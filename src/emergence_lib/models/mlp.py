@@ -32,7 +32,8 @@ class DigitMLP(nn.Module):
         if x.ndim != 2 or x.shape[1] != self.n_inputs or x.is_floating_point():
             raise ValueError(f"x must be integer token ids of shape (batch, {self.n_inputs}), "
                              f"got {x.dtype} of shape {tuple(x.shape)}")
-        if x.numel() and (int(x.min()) < 0 or int(x.max()) >= self.vocab):
+        tracing = torch.compiler.is_compiling()  # torch.export cannot branch on values
+        if not tracing and x.numel() and (int(x.min()) < 0 or int(x.max()) >= self.vocab):
             raise ValueError(f"x must hold token ids in [0, {self.vocab}), "
                              f"got values from {int(x.min())} to {int(x.max())}")
         h = F.one_hot(x, self.vocab).flatten(1).float()  # (B, n_inputs * vocab)

@@ -90,10 +90,14 @@ def train_addition_model(width: int, data: AdditionData, *, seed: int = 0, steps
 
 def train_addition_family(widths: Sequence[int] = WIDTHS, seeds: Sequence[int] = (0,),
                           splits: Sequence[int] = (0,), *, steps: int = STEPS,
+                          log_steps: Sequence[int] | None = None,
                           cache_dir: str | Path | None = None,
                           progress: bool = True) -> list[FamilyMember]:
-    """Train every (split, seed, width) combination; with ``cache_dir`` each run checkpoints
-    there, so re-running (or resuming after an interrupt) reuses finished work."""
+    """Train every (split, seed, width) combination, logging test metrics at ``log_steps``
+    (default: dense around the jump, see STEP_AXIS_LOGS). With ``cache_dir`` each run
+    checkpoints there, so re-running (or resuming after an interrupt) reuses finished work."""
+    if log_steps is None:
+        log_steps = [s for s in STEP_AXIS_LOGS if s <= steps] + [steps]
     if not widths or not seeds or not splits:
         raise ValueError(f"widths, seeds and splits must be non-empty, got {list(widths)}, "
                          f"{list(seeds)}, {list(splits)}")
@@ -103,8 +107,8 @@ def train_addition_family(widths: Sequence[int] = WIDTHS, seeds: Sequence[int] =
         data = addition_problems(N_DIGITS, N_TRAIN, N_TEST, seed=split)
         path = None if cache_dir is None else (
             Path(cache_dir) / f"addition_w{width}_seed{seed}_split{split}_steps{steps}.pt")
-        result = train_addition_model(width, data, seed=seed, steps=steps, checkpoint=path,
-                                      progress=False)
+        result = train_addition_model(width, data, seed=seed, steps=steps, log_steps=log_steps,
+                                      checkpoint=path, progress=False)
         with torch.no_grad():
             logits = result.model(data.x_test)
         scores = {k.removeprefix("test_"): v[-1] for k, v in result.history.values.items()}
