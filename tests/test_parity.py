@@ -159,3 +159,25 @@ def test_recipe_helpers():
     with pytest.raises(ValueError, match="one column per step"):
         solve_steps(steps, np.zeros((1, 3)))
     assert parity_config(10, 0.1, 32).optimizer == "sgd"
+
+
+def test_ch05_checkers():
+    from emergence_lib.exercises.ch05 import (
+        chance_and_subsets_reference,
+        check_chance_and_subsets,
+        check_secret_mass,
+        predicted_steps,
+        secret_mass_reference,
+    )
+
+    assert check_chance_and_subsets(chance_and_subsets_reference).passed
+    wrong = check_chance_and_subsets(lambda n, k: (0.5, n**k))
+    assert not wrong.passed and "math.comb" in wrong.message
+    assert check_secret_mass(secret_mass_reference).passed
+
+    def stub(w, secret):
+        raise NotImplementedError
+
+    result = check_secret_mass(stub)
+    assert not result.passed and not result.attempted
+    assert predicted_steps(np.array([10, 20]), np.array([100, 400]), 40) == pytest.approx(1600)
