@@ -178,3 +178,23 @@ def test_recipe_numbers_and_errors():
         with pytest.raises(ValueError, match="members"):
             fn([])
     assert math.isclose(mirage.EDIT_MAX_STEEPNESS_RATIO * mirage.STEEPNESS_MARGIN, 1.0)
+
+
+def test_metric_range_and_fit_metric():
+    assert mirage.metric_range("exact_match") == pytest.approx((1e-5, 1.0))
+    assert mirage.metric_range("exact_match", 2) == pytest.approx((0.01, 1.0))
+    assert mirage.metric_range("token_accuracy") == pytest.approx((0.1, 1.0))
+    assert mirage.metric_range("edit_distance") == pytest.approx((4.5, 0.0))
+    assert mirage.metric_range("brier") == pytest.approx((0.9, 0.0))
+    assert mirage.metric_range("log_prob") == pytest.approx((5 * math.log(0.1), 0.0))
+    with pytest.raises(ValueError, match="metric"):
+        mirage.metric_range("accuracy")
+    with pytest.raises(ValueError, match="length"):
+        mirage.metric_range("exact_match", 0)
+    sizes = np.geomspace(1e3, 1e5, 8)
+    from emergence_lib.fit import logistic
+
+    values = logistic(sizes, 0.1, 1.0, 1e4, 2.0)
+    fit = mirage.fit_metric(sizes, values, "token_accuracy", n_boot=0)
+    assert fit.floor == 0.1 and fit.ceil == 1.0
+    assert fit.steepness == pytest.approx(2.0, rel=1e-3)
