@@ -165,9 +165,13 @@ plt.show()
 # ### Hidden inside the average: each digit switches on at its own size
 #
 # Per-digit accuracy is an average over five answer positions. Pull it apart and a caveat worth
-# remembering appears: each position has its own, fairly abrupt, switch-on size. The lowest digit
-# needs no carry and is learned by every model; the higher digits need carries propagated from
-# below and are learned later. The smooth average is a *mixture of small jumps*.
+# remembering appears: most positions are either near chance (0.1) or near perfect, and each
+# switches on at its own width. They do not switch on in order of place value: in our runs the
+# final carry and the thousands digit are learned even by the smallest models, while the units,
+# tens and hundreds digits each jump at a different, larger width (and a position learned by
+# one width can be missed by the next). Which digit a small network spends its capacity on is
+# decided by its training, not by the carry structure alone. The smooth average is a *mixture of
+# small jumps*.
 
 # %%
 fig, ax = plt.subplots()
