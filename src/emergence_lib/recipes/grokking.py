@@ -61,7 +61,7 @@ FULL = GrokkingSetup(name="FULL", p=113, train_frac=0.3, model="transformer", lr
 # The weight-decay x train-fraction widget: small FAST runs, precomputed.
 GRID_WEIGHT_DECAYS = (0.1, 0.3, 0.5)
 GRID_TRAIN_FRACS = (0.4, 0.5, 0.6)
-GRID_STEPS = 1_200
+GRID_STEPS = 1_500
 GRID_LOG_EVERY = 25
 
 # Detection levels, used by the report and the chapter's check cell.
