@@ -27,6 +27,7 @@ import copy
 import datetime as dt
 import importlib.metadata
 import json
+import logging
 import os
 import platform
 import re
@@ -270,6 +271,91 @@ def finalize_executed(path: Path) -> int:
     return views
 
 
+POLL_SLICE_S = 1.0
+ENGINE_NAME = "course-nbclient"
+
+
+def _poll_in_slices(channel: Any, slice_s: float = POLL_SLICE_S) -> None:
+    """Make ``channel.get_msg(timeout)`` wait in short slices instead of one long poll.
+
+    Under CPU load, a long ZeroMQ poll on the kernel's shell channel sometimes misses the
+    wake-up for a message that has already arrived (seen here with ipywidgets cells: the
+    execute reply was only picked up when the 900 s cell timeout expired; see also
+    jupyter/nbclient#312). Each new slice re-checks the socket, so a missed wake-up costs
+    at most ``slice_s`` seconds. Timeout semantics are unchanged (``None`` = wait forever).
+    """
+    from queue import Empty
+
+    original = channel.get_msg
+
+    async def get_msg(timeout: float | None = None) -> dict[str, Any]:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            step = slice_s if remaining is None else min(slice_s, remaining)
+            try:
+                return await original(timeout=step)
+            except Empty:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+    channel.get_msg = get_msg
+
+
+def register_engine() -> str:
+    """Register (once) a papermill engine whose kernel client polls in slices; return its name."""
+    from nbclient.util import run_sync
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    if ENGINE_NAME in papermill_engines._engines:
+        return ENGINE_NAME
+
+    class SlicedPollClient(PapermillNotebookClient):
+        """Papermill's notebook client with :func:`_poll_in_slices` on shell and iopub."""
+
+        async def async_start_new_kernel_client(self) -> Any:
+            kc = await super().async_start_new_kernel_client()
+            _poll_in_slices(kc.shell_channel)
+            _poll_in_slices(kc.iopub_channel)
+            return kc
+
+        start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+    class SlicedPollEngine(NBClientEngine):
+        """papermill's nbclient engine, executing with :class:`SlicedPollClient`."""
+
+        @classmethod
+        def execute_managed_notebook(
+            cls,
+            nb_man: Any,
+            kernel_name: str,
+            log_output: bool = False,
+            stdout_file: Any = None,
+            stderr_file: Any = None,
+            start_timeout: int = 60,
+            execution_timeout: int | None = None,
+            **kwargs: Any,
+        ) -> Any:
+            for unused in ("input_path", "timeout", "startup_timeout"):
+                kwargs.pop(unused, None)
+            client = SlicedPollClient(
+                nb_man,
+                kernel_name=kernel_name,
+                timeout=execution_timeout,
+                startup_timeout=start_timeout,
+                log=logging.getLogger("papermill"),
+                log_output=log_output,
+                stdout_file=stdout_file,
+                stderr_file=stderr_file,
+                **kwargs,
+            )
+            return client.execute()
+
+    papermill_engines.register(ENGINE_NAME, SlicedPollEngine)
+    return ENGINE_NAME
+
+
 def execute_chapter(
     chapter: Chapter,
     out_dir: Path,
@@ -292,6 +378,7 @@ def execute_chapter(
         papermill.execute_notebook(
             nb,
             str(target),
+            engine_name=register_engine(),
             parameters=parameters,
             kernel_name=KERNEL_NAME,
             cwd=str(out_dir),
