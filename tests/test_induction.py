@@ -149,3 +149,27 @@ def test_short_training_is_reproducible():
     a = recipe.train_induction(recipe.FAST, 0, steps=4, progress=False)
     b = recipe.train_induction(recipe.FAST, 0, steps=4, progress=False)
     assert a.history.to_dict() == b.history.to_dict() and set(a.snapshots) == {0, 4}
+
+
+def test_chapter_checkers_accept_the_reference_and_catch_mistakes():
+    import numpy as np
+
+    from emergence_lib.exercises.ch04 import (
+        _same_token,
+        check_prefix_matching,
+        check_transition_step,
+        prefix_matching_reference,
+        transition_step_reference,
+    )
+
+    assert check_prefix_matching(prefix_matching_reference).passed
+    wrong = check_prefix_matching(_same_token)
+    assert not wrong.passed and "one position *later*" in wrong.message
+    assert check_transition_step(transition_step_reference).passed
+
+    def stub(steps, copy_loss, vocab):
+        raise NotImplementedError
+
+    result = check_transition_step(stub)
+    assert not result.passed and not result.attempted
+    assert np.isnan(transition_step_reference(np.arange(3), np.array([4.0, 4.0, 4.0]), 64))
