@@ -446,8 +446,17 @@ def machine_info() -> dict[str, str]:
         "Python": platform.python_version(),
         "torch": version("torch"),
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "unset"),
+        "Load average at start (1/5/15 min)": load_average(),
         "git commit": git_commit(),
     }
+
+
+def load_average() -> str:
+    """The system load averages, which show whether other work shared the CPU."""
+    try:
+        return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def git_commit() -> str:
@@ -526,7 +535,7 @@ def status_markdown(record: dict[str, Any]) -> str:
         skipped = ", ".join(f"{{doc}}`../{d}`" for d in record["not_executed"])
         lines += [f"Not executed in this build (`CHAPTERS=` subset): {skipped}.", ""]
     lines += ["## Machine", ""]
-    lines += ["| | |", "|:--|:--|"]
+    lines += ["| Item | Value |", "|:--|:--|"]
     lines += [f"| {key} | {value} |" for key, value in record["machine"].items()]
     return "\n".join(lines) + "\n"
 
