@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn as nn
+from tqdm.auto import tqdm
 
 from .._validate import check_float, check_int
 from ..detect import detect_transition, lead
@@ -167,12 +168,12 @@ def sweep_runs(fast: bool = True, progress: bool = True) -> dict[tuple[int, int]
     """Convergence time vs n: one batched run of all seeds per (k, n) of the FAST or FULL sweep."""
     setup = FAST if fast else FULL
     runs = {}
-    for (k, n), (steps, log_every) in setup["sweep"].items():
+    points = tqdm(setup["sweep"].items(), desc="sweep (k, n)", disable=not progress, leave=False)
+    for (k, n), (steps, log_every) in points:  # one bar for the sweep, not one per run
         runs[(k, n)] = train_parity_seeds(n, k, setup["sweep_seeds"], width=SWEEP["width"],
                                           steps=steps, lr=SWEEP["lr"],
                                           batch_size=SWEEP["batch_size"],
-                                          log_every=log_every, progress=progress,
-                                          desc=f"k={k}, n={n}")
+                                          log_every=log_every, progress=False)
     return runs
 
 
