@@ -363,7 +363,8 @@ for width in (256, 1000):
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
 # ```
-#
+
+# %% [markdown]
 # ```{exercise} Implement the secret-mass measure
 # :label: ex-05-secret-mass
 #
@@ -440,7 +441,8 @@ print(f"predicted median at n=60: {predicted_steps(ns3, med3, 60):.0f} steps")
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
 # ```
-#
+
+# %% [markdown]
 # ## Check: did the network solve after a flat line, with hidden progress?
 #
 # The cell below raises unless, for every seed of the main run ($n=50$, $k=3$, width 1000):
