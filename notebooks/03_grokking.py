@@ -437,8 +437,10 @@ check_delay_exponent(delay_exponent);
 #
 # The cell below raises unless (1) train accuracy reached 99% at least 5× earlier (in steps)
 # than test accuracy reached 95%, (2) test accuracy was below 30% when train accuracy first hit
-# 99%, and (3) the restricted loss fell (for good) below its starting value before test accuracy
-# began its jump (the first sustained 10% of its rise).
+# 99%, (3) the restricted loss fell (for good) below its starting value before test accuracy
+# began its jump (the first sustained 10% of its rise), and (4) the restricted loss's own
+# transition (the first sustained 10% of its fall) leads the test-accuracy jump by at least 100
+# steps — hidden progress, measured with the library's `lead`.
 
 # %%
 print(report.summary())
@@ -455,5 +457,9 @@ below, onset = report.restricted_below_start_step, report.test_jump_onset
 if below is None or onset is None or not below < onset:
     raise RuntimeError(f"restricted loss fell below its start at step {below}, not before the "
                        f"test-accuracy jump at step {onset}")
+restricted_lead = report.leads.get("restricted loss")
+if restricted_lead is None or not restricted_lead >= 100:
+    raise RuntimeError(f"restricted loss should lead the test-accuracy jump by >= 100 steps, "
+                       f"led by {restricted_lead}")
 print("✅ grokking reproduced: memorization, a long plateau, then generalization, with the "
       "restricted loss falling first")
