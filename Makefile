@@ -64,7 +64,7 @@ bench: $(STAMP)  ## time each chapter's FAST execution alone -> _build/bench_cha
 
 constraints:  ## re-pin constraints.txt from the packages installed in .venv
 	@{ sed -n '/^#/p' constraints.txt; \
-	   $(BIN)/python -m pip freeze --exclude-editable | grep -v '^#' \
+	   $(BIN)/python -m pip freeze --all --exclude-editable | grep -v -e '^#' -e '^pip==' \
 	   | sed -E 's/^(torch==[0-9.]+)\+cpu$$/\1/'; } > constraints.txt.new
 	@mv constraints.txt.new constraints.txt
 	@echo "constraints.txt: $$(grep -vc '^#' constraints.txt) pins"
