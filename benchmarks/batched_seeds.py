@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--widths", type=int, nargs="+", default=[256, 1000])
     parser.add_argument("--batch", type=int, default=MAIN["batch_size"])
     parser.add_argument("--steps", type=int, default=40, help="timed steps per chunk")
-    parser.add_argument("--json", type=Path, default=Path("benchmarks/batched_seeds.json"))
+    parser.add_argument("--json", type=Path, default=Path("_build/bench_batched_seeds.json"))
     args = parser.parse_args()
 
     ceiling = matmul_gflops()

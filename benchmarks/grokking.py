@@ -73,7 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=100, help="steps per loop (default 100)")
     parser.add_argument("--full", action="store_true", help="also time FULL to grokking")
-    parser.add_argument("--out", default="benchmarks/results/grokking.json")
+    parser.add_argument("--out", default="_build/bench_grokking.json")
     args = parser.parse_args()
     if args.steps < 1:
         parser.error(f"--steps must be >= 1, got {args.steps}")
