@@ -59,7 +59,10 @@ sync: $(STAMP)  ## rewrite the install cell and regenerate notebooks/*.ipynb fro
 check-sync: $(STAMP)  ## report notebook pairs that drifted (exit 1), change nothing
 	$(BIN)/python scripts/sync_notebooks.py --check
 
-bench: $(STAMP)  ## time each chapter's FAST execution alone -> _build/bench_chapters.json
+bench: $(STAMP)  ## on an idle machine: chapter FAST times, library vs plain training loop, ...
+	$(BIN)/python benchmarks/train_loop.py
+	$(BIN)/python benchmarks/grokking.py
+	$(BIN)/python benchmarks/batched_seeds.py
 	$(BIN)/python benchmarks/chapters.py $(if $(CHAPTERS),--chapters $(CHAPTERS))
 
 constraints:  ## re-pin constraints.txt from the packages installed in .venv
