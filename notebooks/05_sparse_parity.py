@@ -6,6 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -20,7 +21,8 @@
 # guessing — for thousands of steps, and then solves the task within a few hundred
 # {cite}`barak2022hidden`. Nothing about the loss curve warns you. In this chapter you will
 #
-# 1. reproduce the flat line and the jump for $n = 50$, $k = 3$;
+# 1. reproduce the flat line and the jump for $k = 3$ ($n = 70$ in FAST, the paper's $n = 50$ in
+#    FULL);
 # 2. measure *inside* the network during the flat line — how far the weights have moved, how much
 #    weight sits on the secret coordinates, and how strongly the output correlates with the true
 #    parity — and see which of these move before accuracy does, and by how much;
@@ -30,8 +32,8 @@
 #
 # The course's second question, *was there hidden progress?*, is the heart of this chapter.
 #
-# **Runtime.** FAST (the default) took 39 s of CPU time on one core (81 s wall on a shared
-# 2-core machine). FULL (`FAST = False`: 16 seeds of the main run, 32 seeds per point, larger
+# **Runtime.** FAST (the default) took 66 s of CPU time on one core (69 s wall on a shared
+# 2-core machine; 71 s user + system for the whole papermill process). FULL (`FAST = False`: 16 seeds of the main run, 32 seeds per point, larger
 # $n$ and $k = 4$) is *estimated* from FAST's cost per step at 5–10 minutes of CPU, not measured;
 # its $k = 4$ step budgets are not calibrated either (a seed that does not solve in its budget
 # shows up as unsolved). GPU timing not measured.
@@ -78,12 +80,17 @@ setup = recipe.FAST if FAST else recipe.FULL
 # $\binom{n}{k}$ candidates ($\binom{50}{3} = 19{,}600$).
 #
 # The model is a one-hidden-layer ReLU network, $f(x) = w_2^\top \mathrm{relu}(W_1 x + b_1) + b_2$
-# with 1,000 hidden units, trained on 32 *fresh* samples per step (online: it never sees the same
+# with 1,000 hidden units, trained on *fresh* samples every step (online: it never sees the same
 # input twice) with plain SGD at learning rate 0.1 on the hinge loss $\max(0, 1 - y f(x))$.
-# Every number of the setup lives in `emergence_lib.recipes.parity`:
+# FULL uses Barak et al.'s main setting, $n = 50$ and 32 samples per step. FAST uses $n = 70$
+# and 128 samples per step: at $n = 50$, batch 32 we measured plateaus only 4.8–10× as long as
+# the jump over 8 seeds, while at $n = 70$, batch 128 they were 6.4–25× (16 seeds), which makes the
+# "long flat line, short jump" of this chapter hold for every seed, not just typically. The
+# larger batch averages away SGD noise (it shortens the jump more than the plateau); the larger
+# $n$ lengthens the plateau. Every number of the setup lives in `emergence_lib.recipes.parity`:
 
 # %%
-print("main run:", recipe.MAIN, "| seeds:", setup["main_seeds"], "| steps:", setup["main_steps"])
+print("main run:", setup["main"], "| seeds:", setup["main_seeds"], "| steps:", setup["main_steps"])
 x, y = recipe.sparse_parity(10, 3, seeds=(SEED,))(4, torch.Generator().manual_seed(SEED))
 print("secret:", recipe.sparse_parity(10, 3, seeds=(SEED,)).secrets[0].tolist())
 print("x:\n", x[0].int(), "\ny:", y[0].int().tolist())
@@ -94,8 +101,9 @@ print("x:\n", x[0].int(), "\ny:", y[0].int().tolist())
 # We train all seeds of the main setup as one `BatchedMLP`: its weights have shape
 # `(seeds, width, n)`, every seed draws its own samples, and the loss is the sum of each seed's
 # mean loss, so each seed's gradient is exactly the one it would have alone (the library's tests
-# check that batched and separate runs end with the same weights). Every 25 steps we log test
-# accuracy on 1,000 fresh inputs, and the hidden-progress measures.
+# check that batched and separate runs end with the same weights). Every 10 steps (25 in FULL) we
+# log test accuracy on 1,000 fresh inputs, and the hidden-progress measures: the jump lasts a few
+# hundred steps, so it is resolved by tens of logged points.
 
 # %%
 main = recipe.main_run(fast=FAST)
@@ -110,7 +118,8 @@ fig, ax = plt.subplots(figsize=(7, 3.6))
 for i, seed in enumerate(main.seeds):
     ax.plot(main.steps, main.accuracy[i], label=f"seed {seed}")
 ax.axhline(0.5, color="gray", ls=":", lw=1)
-ax.set(xlabel="SGD step", ylabel="test accuracy", title="n = 50, k = 3: flat, then solved")
+ax.set(xlabel="SGD step", ylabel="test accuracy",
+       title=f"n = {setup['main']['n']}, k = {setup['main']['k']}: flat, then solved")
 ax.legend()
 plt.show()
 
@@ -177,11 +186,12 @@ print(np.round(main.progress["winf_other"][rows, early], 3), "->",
 # that movement is largely the random walk of SGD on fresh, noisy batches (so the lead printed
 # for "others" only says that drift starts at once). What singles out the secret comes in the
 # last stretch of the plateau: the largest change on a secret column pulls away from the others
-# a hundred or so steps (median over seeds, printed above) before accuracy leaves chance, and by
-# the end of the plateau it is two to four times the others'. The secret weight ratio — an average
-# over all hidden units — and the Fourier gap of the network's *output* move together with
-# accuracy, not before it. The progress is first visible in a few weights, not in averages and
-# not in the function, which is why the accuracy curve cannot see it. Barak et al. explain the
+# about 300 steps (median over seeds in our FAST run, printed above) before accuracy leaves
+# chance, and by the end of the plateau it is three to ten times the others'. The secret weight
+# ratio — an average over all hidden units — and the Fourier gap of the network's *output* lead
+# by about half as much (about 150 steps for three of our four seeds; for the fourth they move
+# with accuracy, not before it). The progress is visible first in a few weights, later in
+# averages and in the function, and the accuracy curve cannot see it. Barak et al. explain the
 # plateau as SGD accumulating a weak signal — the population gradient's correlation with the
 # secret is of order $n^{-(k-1)/2}$ — until a few units lock onto it and are amplified.
 #
@@ -400,10 +410,10 @@ for i, seed in enumerate(main.seeds):
     over = main.steps[np.argmax(ratio > 1.02)] if (ratio > 1.02).any() else None
     print(f"seed {seed}: ratio > 1.02 at step {over}, accuracy leaves chance at "
           f"{plateau[i]:.0f}")
-# In our FAST run the hypothesis holds for some seeds and fails for others: the ratio, an
-# average over all 1,000 hidden units, crosses 1.02 within about ±250 steps of accuracy's
-# onset, not clearly before it. Report it as rejected (or, with FULL's 16 seeds, give the
-# fraction of seeds and a sign-test p-value); the threshold must be fixed before looking.
+# In our FAST run the hypothesis holds for all four seeds, but for one of them only by 30 steps
+# (3 logged points): the ratio, an average over all 1,000 hidden units, crosses 1.02 between 30
+# and 830 steps before accuracy's onset. Four seeds are weak evidence: with FULL's 16 seeds give
+# the fraction of seeds and a sign-test p-value; the threshold must be fixed before looking.
 
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
@@ -445,14 +455,14 @@ print(f"predicted median at n=60: {predicted_steps(ns3, med3, 60):.0f} steps")
 # %% [markdown]
 # ## Check: did the network solve after a flat line, with hidden progress?
 #
-# The cell below raises unless, for every seed of the main run ($n=50$, $k=3$, width 1000):
-# (1) test accuracy reaches 99%; (2) the plateau at chance (steps before accuracy is 10% of the
-# way from 50% to 100%) is at least 3× the jump (10% → 90% of the way); and (3)
+# The cell below raises unless, for every seed of the main run (FAST: $n=70$, $k=3$, width 1000,
+# batch 128): (1) test accuracy reaches 99%; (2) the plateau at chance (steps before accuracy is
+# 10% of the way from 50% to 100%) is at least 5× the jump (10% → 90% of the way); and (3)
 # $\|W_t - W_0\|_\infty$ on the secret columns at least doubled between a quarter of the plateau
 # and its end, and at the end of the plateau exceeds the same measure on the other columns (so
-# the growth is not only SGD's drift, which moves every column). The issue asked for 5× in (2); on this setup we measure ratios of about 4 to 7
-# per seed (printed above), so 5× does not hold for every seed and we check 3× — the flat line
-# is still several times longer than the jump.
+# the growth is not only SGD's drift, which moves every column). For (2) we measured, logging
+# every 10 steps, ratios of 6.4 to 25 over 16 seeds of the FAST setup; at the paper's $n = 50$,
+# batch 32 the worst of 8 seeds was 4.8, which is why FAST uses $n = 70$ and batch 128.
 
 # %%
 ratio = plateau / jump
@@ -468,8 +478,8 @@ print(f"chapter ran in {time.perf_counter() - started:.0f} s wall, "
       f"{time.process_time() - started_cpu:.0f} s CPU (wall > CPU when the machine is shared)")
 if not np.isfinite(solved).all():
     raise RuntimeError(f"every seed must reach 99% test accuracy; solve steps {solved}")
-if not (ratio >= 3).all():
-    raise RuntimeError(f"every seed's plateau must be >= 3x its jump; got {ratio}")
+if not (ratio >= 5).all():
+    raise RuntimeError(f"every seed's plateau must be >= 5x its jump; got {ratio}")
 if not (growth >= 2).all():
     raise RuntimeError(f"‖W_t − W_0‖∞ on the secret must at least double during the plateau; "
                        f"got growth {growth}")
