@@ -45,9 +45,12 @@ class InductionRecipe:
 
 
 FAST = InductionRecipe()
-FULL = InductionRecipe(vocab=128, n_ctx=128, d_model=128, n_heads=4, max_period=64,
-                       eval_block=64, n_eval=256, batch_size=64, lr=1e-3, steps=6_000,
-                       log_every=50, icl_early=16, icl_late=112)
+# FULL: twice the vocabulary (plateau at ln 128) and more than three times the steps, with
+# FAST's architecture. Not validated as FULL (one core, seed 0): context/vocab 128, d_model 128,
+# 4 heads, lr 1e-3 (no transition in 6,000 steps); d_model 128 with 2 heads, lr 3e-3 (still on
+# the plateau at step 2,450); d_model 128 with 4 heads, lr 3e-3 (copy loss fell by step 4,500,
+# but with no prefix-matching head: best score 0.03, so no induction head by our measure).
+FULL = InductionRecipe(vocab=128, steps=4_000)
 CONTROL_LAYERS = 1  # the control: the same recipe with a single attention-only layer
 
 # Check-cell criteria (chapter 4): the transition must go from the plateau to well below it.
