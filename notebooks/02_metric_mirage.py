@@ -320,9 +320,9 @@ for i in np.argsort(params, kind="stable"):
 #   (0.1) and then at 1.0 one width later. Per-token accuracy at one position is as continuous
 #   as a metric gets; its jump is the model's. The smooth family average is a mixture of such
 #   small, real jumps at different sizes.
-# - In chapter 3 (grokking) the test *loss*, a continuous metric, stays high long after the
+# - In {doc}`chapter 3 (grokking) <03_grokking>` the test *loss*, a continuous metric, stays high long after the
 #   training set is memorized and then falls within a short stretch of training.
-# - In chapter 4 (induction heads) the training *loss* itself sits on a plateau and then drops
+# - In {doc}`chapter 4 (induction heads) <04_induction_heads>` the training *loss* itself sits on a plateau and then drops
 #   as two attention heads form together.
 #
 # Those are loss-based transitions: no choice of a smoother metric removes them.
