@@ -55,6 +55,7 @@ from IPython.display import HTML
 
 from emergence_lib.exercises.ch01 import check_crossing_size, check_weakest_link
 from emergence_lib.fit import fit_logistic, logistic
+from emergence_lib.metrics import exact_match_from_positions
 from emergence_lib.plotting import (
     frame_slider,
     plot_curves,
@@ -431,8 +432,9 @@ check_crossing_size(crossing_size);
 # ```
 
 # %% tags=["solution"]
-predicted = np.prod([recipe.family_table(family, f"pos{i}_accuracy")[1]
-                     for i in range(recipe.N_DIGITS + 1)], axis=0)
+predicted = exact_match_from_positions(np.stack(
+    [recipe.family_table(family, f"pos{i}_accuracy")[1] for i in range(recipe.N_DIGITS + 1)],
+    axis=-1))
 print("size      measured exact match   product of positions")
 for n, measured, guess in zip(params, exact, predicted, strict=True):
     print(f"{n:>8.0f}   {measured:>10.3f}            {guess:>10.3f}")

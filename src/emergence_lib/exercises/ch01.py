@@ -7,12 +7,13 @@ from collections.abc import Callable
 import numpy as np
 
 from ..detect import first_crossing
+from ..metrics import exact_match_from_positions
 from .core import CheckResult, check_function
 
 
 def weakest_link_reference(skill_probs: np.ndarray) -> np.ndarray:
     """Success probability of tasks needing every sub-skill: (..., m) -> (...)."""
-    return np.prod(np.asarray(skill_probs, dtype=float), axis=-1)
+    return exact_match_from_positions(skill_probs)  # the same product: every part must succeed
 
 
 def check_weakest_link(student: Callable[[np.ndarray], np.ndarray]) -> CheckResult:

@@ -7,12 +7,13 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..metrics import exact_match_from_positions
 from .core import CheckResult, check_function
 
 
 def exact_match_from_positions_reference(position_accuracy: np.ndarray) -> np.ndarray:
     """Exact match predicted from independent positions, prod_i p_i: (..., L) -> (...)."""
-    return np.prod(np.asarray(position_accuracy, dtype=float), axis=-1)
+    return exact_match_from_positions(position_accuracy)
 
 
 def check_exact_match_from_positions(student: Callable[[np.ndarray], np.ndarray]) -> CheckResult:
