@@ -13,12 +13,14 @@ from emergence_lib.progress.parity import (
 from emergence_lib.recipes.parity import (
     fit_exponent,
     hinge_loss,
+    hinge_sgd_update,
     parity_config,
     plateau_and_jump,
     solve_steps,
     train_parity_seeds,
 )
 from emergence_lib.tasks import n_subsets, parity_labels, parity_secret, sparse_parity
+from emergence_lib.tasks.parity import random_signs
 from emergence_lib.train import TrainConfig, train
 
 
@@ -106,6 +108,54 @@ def test_batched_seeds_equal_separate_runs(momentum):
         for got, want in zip(member.parameters(), alone.parameters(), strict=True):
             torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
     assert (batched.w1[2:, :, 9:] == 0).all()  # members 2, 3 have n=9: padding never learns
+
+
+def test_hinge_sgd_update_equals_autograd_and_separate_runs():
+    """The fused step (hand-written gradient, in-place SGD) = autograd + torch.optim.SGD, per
+    member, padding included."""
+    task = sparse_parity([12, 9], k=2, seeds=(0, 1))
+    seeds, steps = [0, 1, 0, 1], 60
+    config = TrainConfig(steps=steps, lr=0.05, batch_size=16, optimizer="sgd", seed=7)
+    fused = BatchedMLP.from_modules(seeded_mlps(seeds, list(task.ns), width=32))
+    plain = BatchedMLP.from_modules(seeded_mlps(seeds, list(task.ns), width=32))
+    got = train(fused, hinge_loss, task, config, log_steps=[0, steps], progress=False,
+                update=hinge_sgd_update)
+    want = train(plain, hinge_loss, task, config, log_steps=[0, steps], progress=False)
+    for a, b in zip(fused.parameters(), plain.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got.history["loss"], want.history["loss"], rtol=1e-5)
+    assert (fused.w1[2:, :, 9:] == 0).all()
+    alone = seeded_mlps([1], 9, width=32)[0]
+    train(alone, hinge_loss, task.member_sampler(3), config, log_steps=[steps], progress=False)
+    for a, b in zip(fused.member(3).parameters(), alone.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_hinge_sgd_update_bad_input():
+    model, task = BatchedMLP(2, 5, 4), sparse_parity(5, 2, seeds=(0, 1))
+    x, y = task(3, torch.Generator().manual_seed(0))
+    with pytest.raises(TypeError, match="BatchedMLP with n_outputs=1"):
+        hinge_sgd_update(BatchedMLP(2, 5, 4, n_outputs=2), (x, y), 0.1)
+    with pytest.raises(TypeError, match="BatchedMLP"):
+        hinge_sgd_update(OneHiddenMLP(5, 4), (x[0], y[0]), 0.1)
+    with pytest.raises(ValueError, match="y must have shape \\(2, 3\\)"):
+        hinge_sgd_update(model, (x, y[:, :2]), 0.1)
+    with pytest.raises(ValueError, match="lr must be >= 0"):
+        hinge_sgd_update(model, (x, y), -1.0)
+    adam = TrainConfig(steps=2, batch_size=3, optimizer="adam")
+    with pytest.raises(ValueError, match="optimizer='sgd'.*got optimizer='adam'"):
+        train(model, hinge_loss, task, adam, update=hinge_sgd_update, progress=False)
+    with pytest.raises(TypeError, match="update must be callable"):
+        train(model, hinge_loss, task, parity_config(2, 0.1, 3), update=1, progress=False)
+
+
+def test_random_signs_are_fair_and_seeded():
+    x = random_signs((3, 400, 70), torch.Generator().manual_seed(0))
+    assert x.shape == (3, 400, 70) and x.dtype == torch.float32
+    assert set(x.unique().tolist()) == {-1.0, 1.0}
+    assert abs(float(x.mean())) < 0.01                        # 84,000 flips: sd 0.0035
+    assert x.mean((0, 1)).abs().max() < 0.1                   # no stuck bit position
+    assert torch.equal(x, random_signs((3, 400, 70), torch.Generator().manual_seed(0)))
 
 
 def test_parity_is_learned_with_a_plateau():

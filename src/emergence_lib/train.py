@@ -174,7 +174,8 @@ def train(model: nn.Module, loss_fn: LossFn, data: Sampler | Sequence[torch.Tens
           evaluate: Callable[[nn.Module], Mapping[str, float]] | None = None,
           log_steps: Iterable[int] | int | None = None, checkpoint: str | Path | None = None,
           checkpoint_every: int | None = None, snapshots: bool = False,
-          progress: bool = True, desc: str | None = None) -> TrainResult:
+          progress: bool = True, desc: str | None = None,
+          update: Callable[[nn.Module, Batch, float], torch.Tensor] | None = None) -> TrainResult:
     """Train ``model`` for ``config.steps`` updates of ``loss_fn(model, batch)``.
 
     data: a sampler ``(batch_size, generator) -> batch`` or a tuple of tensors (see minibatches).
@@ -183,6 +184,9 @@ def train(model: nn.Module, loss_fn: LossFn, data: Sampler | Sequence[torch.Tens
     about 50 log-spaced steps. checkpoint: a file to save to every ``checkpoint_every`` steps, at
     the end and on KeyboardInterrupt; if it exists, training resumes from it (a finished
     checkpoint returns at once). snapshots: keep a copy of the weights at every logged step.
+    update: a hand-fused step ``(model, batch, lr) -> loss`` that replaces loss, backward and
+    ``optimizer.step()`` (e.g. ``recipes.parity.hinge_sgd_update``); it applies plain SGD itself,
+    so it needs ``optimizer="sgd"`` at a constant lr, without momentum or weight decay.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -191,6 +195,16 @@ def train(model: nn.Module, loss_fn: LossFn, data: Sampler | Sequence[torch.Tens
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable (model, batch) -> loss, got {loss_fn!r}")
     sample = data if callable(data) else minibatches(*data)
+    if update is not None:
+        if not callable(update):
+            raise TypeError(f"update must be callable (model, batch, lr) -> loss, got {update!r}")
+        if (config.optimizer != "sgd" or config.momentum or config.weight_decay
+                or config.schedule != "constant"):
+            raise ValueError(f"update applies plain SGD at a constant lr itself: it needs "
+                             f"optimizer='sgd', momentum=0, weight_decay=0 and "
+                             f"schedule='constant', got optimizer={config.optimizer!r}, "
+                             f"momentum={config.momentum}, weight_decay={config.weight_decay}, "
+                             f"schedule={config.schedule!r}")
 
     if log_steps is None:
         wanted = set(log_spaced_steps(config.steps))
@@ -263,14 +277,18 @@ def train(model: nn.Module, loss_fn: LossFn, data: Sampler | Sequence[torch.Tens
             log(start, last_loss)
         while step < config.steps:
             batch = sample(config.batch_size, generator)
-            loss = loss_fn(model, batch)
+            if update is None:
+                loss = loss_fn(model, batch)
+            else:  # the fused step updates the weights as it goes
+                loss = update(model, batch, config.lr)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"loss became {float(loss.detach())} at step {step}; "
                                          f"try a smaller lr (now {config.lr})")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
+            if update is None:
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
             step += 1
             bar.update(1)
             if step in wanted:

@@ -44,9 +44,13 @@ class OneHiddenMLP(nn.Module):
 class BatchedMLP(nn.Module):
     """S independent one-hidden-layer MLPs: x (S, B, n_inputs) -> (S, B, n_outputs).
 
-    w1 (S, width, n_inputs), b1 (S, width), w2 (S, n_outputs, width), b2 (S, n_outputs), laid
-    out like ``nn.Linear`` weights. Members with fewer real inputs (``member_inputs``) have zero
-    weights on the padded coordinates; with zero inputs there, those weights get zero gradient.
+    hidden (S, n_inputs + 1, width): each member's first layer laid out for ``x @ hidden``, its
+    last row the bias (the input gets a constant 1 appended), so one matmul gives the layer and
+    one in-place matmul updates weights and bias together (``recipes.parity.hinge_sgd_update``).
+    ``w1`` (S, width, n_inputs) and ``b1`` (S, width) are views of it laid out like
+    ``nn.Linear``; w2 (S, n_outputs, width), b2 (S, n_outputs). Members with fewer real inputs
+    (``member_inputs``) have zero weights on the padded coordinates; with zero inputs there,
+    those weights get zero gradient.
     """
 
     def __init__(self, n_members: int, n_inputs: int, width: int, n_outputs: int = 1,
@@ -64,24 +68,41 @@ class BatchedMLP(nn.Module):
         self.member_inputs = tuple(ins)
         # Same init law as nn.Linear: uniform(+-1/sqrt(fan_in)), fan_in = the member's inputs.
         bound1 = torch.tensor([m ** -0.5 for m in ins])[:, None, None]
-        self.w1 = nn.Parameter((2 * torch.rand(S, width, n_inputs) - 1) * bound1)
-        self.b1 = nn.Parameter((2 * torch.rand(S, width) - 1) * bound1[:, :, 0])
+        self.hidden = nn.Parameter((2 * torch.rand(S, n_inputs + 1, width) - 1) * bound1)
         self.w2 = nn.Parameter((2 * torch.rand(S, n_outputs, width) - 1) * width ** -0.5)
         self.b2 = nn.Parameter((2 * torch.rand(S, n_outputs) - 1) * width ** -0.5)
         with torch.no_grad():
             self.w1.mul_(self._input_mask())
+
+    @property
+    def w1(self) -> torch.Tensor:
+        """(S, width, n_inputs): the first-layer weights, a view into ``hidden``."""
+        return self.hidden[:, :-1, :].transpose(1, 2)
+
+    @property
+    def b1(self) -> torch.Tensor:
+        """(S, width): the first-layer biases, a view into ``hidden``."""
+        return self.hidden[:, -1, :]
 
     def _input_mask(self) -> torch.Tensor:
         """(S, 1, n_inputs): 1 on each member's real inputs, 0 on padding."""
         real = torch.tensor(self.member_inputs)[:, None]
         return (torch.arange(self.n_inputs) < real).float()[:, None, :]
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def _check_input(self, x: torch.Tensor) -> None:
         S, n = self.n_members, self.n_inputs
         if x.ndim != 3 or x.shape[0] != S or x.shape[2] != n:
             raise ValueError(f"x must have shape ({S}, batch, {n}), got {tuple(x.shape)}")
-        h = F.relu(torch.baddbmm(self.b1[:, None, :], x, self.w1.transpose(1, 2)))  # (S, B, W)
-        return torch.baddbmm(self.b2[:, None, :], h, self.w2.transpose(1, 2))      # (S, B, out)
+
+    def hidden_activations(self, x: torch.Tensor) -> torch.Tensor:
+        """x (S, B, n_inputs) -> ReLU(x @ w1^T + b1) (S, B, width)."""
+        self._check_input(x)
+        ones = x.new_ones(*x.shape[:2], 1)
+        return F.relu(torch.bmm(torch.cat([x, ones], -1), self.hidden), inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.hidden_activations(x)                                         # (S, B, W)
+        return torch.baddbmm(self.b2[:, None, :], h, self.w2.transpose(1, 2))  # (S, B, out)
 
     @classmethod
     def from_modules(cls, modules: Sequence[OneHiddenMLP]) -> BatchedMLP:
@@ -98,7 +119,7 @@ class BatchedMLP(nn.Module):
         ins = [m.n_inputs for m in modules]
         batched = cls(len(modules), max(ins), width, outs, member_inputs=ins)
         with torch.no_grad():
-            batched.w1.zero_()
+            batched.hidden.zero_()
             for i, m in enumerate(modules):
                 batched.w1[i, :, : m.n_inputs] = m.hidden.weight
                 batched.b1[i] = m.hidden.bias

@@ -68,6 +68,44 @@ def hinge_loss(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> to
     return torch.relu(1 - margin).mean(-1).sum()
 
 
+_relu_backward = torch.ops.aten.threshold_backward.grad_input  # (grad, h, 0) -> grad * (h > 0)
+
+
+@torch.no_grad()
+def hinge_sgd_update(model: BatchedMLP, batch: tuple[torch.Tensor, torch.Tensor],
+                     lr: float) -> torch.Tensor:
+    """One plain SGD step on ``hinge_loss`` with the gradient written out by hand, in place:
+    the same update as autograd + ``torch.optim.SGD`` up to float rounding (tested), about 2x
+    faster (benchmarks/batched_seeds.py). x (S, B, n), y (S, B); returns the loss before the step.
+    """
+    if not isinstance(model, BatchedMLP) or model.n_outputs != 1:
+        outputs = getattr(model, "n_outputs", None)
+        raise TypeError(f"model must be a BatchedMLP with n_outputs=1, got "
+                        f"{type(model).__name__} with n_outputs={outputs}")
+    x, y = batch
+    model._check_input(x)
+    B = x.shape[1]
+    if y.shape != x.shape[:2]:
+        raise ValueError(f"y must have shape {tuple(x.shape[:2])}, got {tuple(y.shape)}")
+    lr = check_float("lr", lr, minimum=0.0)
+    w2 = model.w2                                                      # (S, 1, W)
+    x1 = torch.cat([x, x.new_ones(*x.shape[:2], 1)], -1)              # (S, B, n + 1)
+    h = torch.bmm(x1, model.hidden).clamp_(min=0)                      # (S, B, W)
+    out = torch.baddbmm(model.b2[:, :, None], w2, h.transpose(1, 2))   # (S, 1, B)
+    margin = y[:, None, :] * out
+    loss = (1 - margin).clamp_(min=0).mean(-1).sum()
+    g = torch.where(margin < 1, -y[:, None, :], 0.0) / B               # (S, 1, B): dloss/dout
+    grad_w2 = torch.bmm(g, h)                                          # (S, 1, W)
+    grad_b2 = g.sum(-1)                                                # (S, 1)
+    # dloss/dpre[s, b, j] = g[s, b] * w2[s, j] * 1[h > 0]. g is folded into x1; w2 where h > 0
+    # is ReLU's own backward kernel, written over h in one pass (h is not needed after this).
+    dpre = _relu_backward(w2.expand_as(h), h, 0.0, grad_input=h)       # (S, B, W)
+    model.hidden.baddbmm_(x1.mul_(g.transpose(1, 2)).transpose(1, 2), dpre, alpha=-lr)
+    w2.sub_(grad_w2, alpha=lr)
+    model.b2.sub_(grad_b2, alpha=lr)
+    return loss
+
+
 @dataclass
 class ParityRun:
     """A batched run: per-member accuracy (S, T) at ``steps`` (T,), and progress measures."""
@@ -153,7 +191,8 @@ def train_parity_seeds(n: int | Sequence[int], k: int, seeds: Sequence[int], *, 
         return row
 
     result = train(model, hinge_loss, task, parity_config(steps, lr, batch_size),
-                   evaluate=evaluate, log_steps=log_every, progress=progress, desc=desc)
+                   evaluate=evaluate, log_steps=log_every, progress=progress, desc=desc,
+                   update=hinge_sgd_update)
     h = result.history
     S = task.n_members
     accuracy = np.stack([h[f"acc/{i}"] for i in range(S)])
