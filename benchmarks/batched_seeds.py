@@ -8,9 +8,9 @@ GFLOP/s counts model FLOPs, the usual 6 x parameters x samples of a training ste
 backward 4). A step does not compute the gradient of the inputs (they are data), so the FLOPs it
 executes are fewer, 4 x parameters x samples + 2 x width x samples; the table shows both.
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/batched_seeds.py [--seeds 32] [--steps 60]
+    .venv/bin/python benchmarks/batched_seeds.py [--seeds 32] [--widths 256 1000] [--rounds 7]
 
-Timings taken on a shared machine are under contention; compare columns of one run only.
+Run it on an otherwise idle machine; compare columns of one run only.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from emergence_lib.bench import matmul_gflops
@@ -41,9 +42,8 @@ def executed_flops_per_step(seeds: int, batch: int, n: int, width: int) -> float
     return seeds * batch * (4.0 * params + 2 * width)
 
 
-def time_looped(seeds: int, n: int, k: int, width: int, batch: int, lr: float,
-                steps: int) -> float:
-    """Seconds per step of a Python loop over independent models, each with its own SGD."""
+def looped_step(seeds: int, n: int, k: int, width: int, batch: int, lr: float):
+    """One step of a Python loop over independent models, each with its own SGD."""
     models = seeded_mlps(range(seeds), n, width)
     opts = [torch.optim.SGD(m.parameters(), lr=lr) for m in models]
     tasks = [sparse_parity(n, k, (s,)) for s in range(seeds)]
@@ -57,13 +57,13 @@ def time_looped(seeds: int, n: int, k: int, width: int, batch: int, lr: float,
             loss.backward()
             opt.step()
 
-    return _seconds_per_step(step, steps)
+    return step
 
 
-def time_batched(seeds: int, n: int, k: int, width: int, batch: int, lr: float,
-                 steps: int, fused: bool = False) -> float:
-    """Seconds per step of one BatchedMLP holding every seed: autograd + one SGD over its
-    tensors, or (``fused``) the hand-written in-place ``hinge_sgd_update``."""
+def batched_step(seeds: int, n: int, k: int, width: int, batch: int, lr: float,
+                 fused: bool = False):
+    """One step of one BatchedMLP holding every seed: autograd + one SGD over its tensors, or
+    (``fused``) the hand-written in-place ``hinge_sgd_update`` that chapter 5 trains with."""
     model = BatchedMLP.from_modules(seeded_mlps(range(seeds), n, width))
     opt = torch.optim.SGD(model.parameters(), lr=lr, foreach=True)
     task = sparse_parity(n, k, range(seeds))
@@ -79,19 +79,42 @@ def time_batched(seeds: int, n: int, k: int, width: int, batch: int, lr: float,
         loss.backward()
         opt.step()
 
-    return _seconds_per_step(step, steps)
+    return step
 
 
-def _seconds_per_step(step, steps: int) -> float:
-    for _ in range(max(3, steps // 10)):  # warm-up
+def seconds_per_step(step, steps: int) -> float:
+    """Mean seconds per call over ``steps`` consecutive calls."""
+    start = time.perf_counter()
+    for _ in range(steps):
         step()
-    best = float("inf")
-    for _ in range(5):  # best of five chunks: the least disturbed by other processes
-        start = time.perf_counter()
-        for _ in range(steps):
+    return (time.perf_counter() - start) / steps
+
+
+def measure(width: int, args: argparse.Namespace) -> dict:
+    """Interleaved rounds of (matmul ceiling, looped, batched, fused chunk of steps): the
+    machine's speed drifts (other tenants), so every ratio is taken within a round, and the
+    table reports medians over rounds."""
+    common = (args.seeds, args.n, args.k, width, args.batch, MAIN["lr"])
+    steps = {"looped": looped_step(*common), "batched": batched_step(*common),
+             "fused": batched_step(*common, fused=True)}
+    for step in steps.values():  # warm-up
+        for _ in range(5):
             step()
-        best = min(best, (time.perf_counter() - start) / steps)
-    return best
+    model = model_flops_per_step(args.seeds, args.batch, args.n, width)
+    executed = executed_flops_per_step(args.seeds, args.batch, args.n, width)
+    rounds = []
+    for _ in range(args.rounds):
+        ceiling = matmul_gflops(repeats=3)
+        t = {name: seconds_per_step(step, args.steps) for name, step in steps.items()}
+        rounds.append({"ceiling": ceiling, **{f"{name}_ms": 1e3 * v for name, v in t.items()},
+                       "speedup_batched": t["looped"] / t["batched"],
+                       "speedup_fused": t["looped"] / t["fused"],
+                       "fused_model_gflops": model / t["fused"] / 1e9,
+                       "fused_model_of_ceiling": model / t["fused"] / 1e9 / ceiling,
+                       "fused_executed_of_ceiling": executed / t["fused"] / 1e9 / ceiling,
+                       "batched_model_of_ceiling": model / t["batched"] / 1e9 / ceiling})
+    median = {key: float(np.median([r[key] for r in rounds])) for key in rounds[0]}
+    return {"width": width, "median": median, "rounds": rounds}
 
 
 def main() -> None:
@@ -101,50 +124,29 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=MAIN["k"])
     parser.add_argument("--widths", type=int, nargs="+", default=[256, 1000])
     parser.add_argument("--batch", type=int, default=MAIN["batch_size"])
-    parser.add_argument("--steps", type=int, default=40, help="timed steps per chunk")
+    parser.add_argument("--steps", type=int, default=30, help="timed steps per chunk")
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds per width")
     parser.add_argument("--json", type=Path, default=Path("_build/bench_batched_seeds.json"))
     args = parser.parse_args()
 
-    # The matmul ceiling is measured before each width and at the end, and the best of them is
-    # the ceiling: the machine's speed drifts (other tenants), and the best is the fair bar.
-    ceilings = []
-    rows = []
-    for width in args.widths:
-        ceilings.append(matmul_gflops(repeats=10))
-        common = (args.seeds, args.n, args.k, width, args.batch, MAIN["lr"], args.steps)
-        looped, batched = time_looped(*common), time_batched(*common)
-        fused = time_batched(*common, fused=True)
-        model = model_flops_per_step(args.seeds, args.batch, args.n, width)
-        executed = executed_flops_per_step(args.seeds, args.batch, args.n, width)
-        rows.append({"width": width, "looped_ms": 1e3 * looped, "batched_ms": 1e3 * batched,
-                     "fused_ms": 1e3 * fused, "speedup_batched": looped / batched,
-                     "speedup_fused": looped / fused,
-                     "fused_model_gflops": model / fused / 1e9,
-                     "fused_executed_gflops": executed / fused / 1e9,
-                     "batched_model_gflops": model / batched / 1e9})
-    ceilings.append(matmul_gflops(repeats=10))
-    ceiling = max(ceilings)
-    for r in rows:
-        for name in ("fused_model", "fused_executed", "batched_model"):
-            r[f"{name}_of_ceiling"] = r[f"{name}_gflops"] / ceiling
-    print(f"{args.seeds} seeds, n={args.n}, k={args.k}, batch {args.batch}, "
-          f"threads {torch.get_num_threads()}; matmul ceiling {ceiling:.1f} GFLOP/s "
-          f"(best of {', '.join(f'{c:.0f}' for c in ceilings)})")
-    print(f"{'width':>5} {'looped':>9} {'batched':>9} {'fused':>9} {'speedup':>15} "
-          f"{'fused GFLOP/s, of ceiling':>28}")
-    print(f"{'':>5} {'ms/step':>9} {'ms/step':>9} {'ms/step':>9} {'batched fused':>15} "
-          f"{'model':>13} {'executed':>14}")
-    for r in rows:
-        print(f"{r['width']:>5} {r['looped_ms']:>9.2f} {r['batched_ms']:>9.2f} "
-              f"{r['fused_ms']:>9.2f} {r['speedup_batched']:>6.1f}x {r['speedup_fused']:>6.1f}x "
-              f"{r['fused_model_gflops']:>6.0f} {r['fused_model_of_ceiling']:>5.0%} "
-              f"{r['fused_executed_gflops']:>7.0f} {r['fused_executed_of_ceiling']:>5.0%}")
+    rows = [measure(width, args) for width in args.widths]
+    print(f"{args.seeds} seeds, n={args.n}, k={args.k}, batch {args.batch}, threads "
+          f"{torch.get_num_threads()}; medians over {args.rounds} interleaved rounds of "
+          f"{args.steps} steps")
+    print(f"{'width':>5} {'ceiling':>8} {'looped':>8} {'batched':>8} {'fused':>8} "
+          f"{'speedup vs looped':>18} {'fused, of ceiling':>18} {'batched':>8}")
+    print(f"{'':>5} {'GFLOP/s':>8} {'ms/step':>8} {'ms/step':>8} {'ms/step':>8} "
+          f"{'batched':>9}{'fused':>9} {'model':>9}{'executed':>9} {'model':>8}")
+    for row in rows:
+        m = row["median"]
+        print(f"{row['width']:>5} {m['ceiling']:>8.0f} {m['looped_ms']:>8.2f} "
+              f"{m['batched_ms']:>8.2f} {m['fused_ms']:>8.2f} {m['speedup_batched']:>8.1f}x"
+              f"{m['speedup_fused']:>8.1f}x {m['fused_model_of_ceiling']:>9.0%}"
+              f"{m['fused_executed_of_ceiling']:>9.0%} {m['batched_model_of_ceiling']:>8.0%}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"settings": {k: (str(v) if isinstance(v, Path) else v)
                                                   for k, v in vars(args).items()},
-                                     "threads": torch.get_num_threads(),
-                                     "matmul_gflops": ceiling,
-                                     "matmul_gflops_measured": ceilings, "rows": rows},
+                                     "threads": torch.get_num_threads(), "rows": rows},
                                     indent=2))
     print(f"wrote {args.json}")
 

@@ -21,8 +21,8 @@
 # guessing — for thousands of steps, and then solves the task within a few hundred
 # {cite}`barak2022hidden`. Nothing about the loss curve warns you. In this chapter you will
 #
-# 1. reproduce the flat line and the jump for $k = 3$ ($n = 70$ in FAST, the paper's $n = 50$ in
-#    FULL);
+# 1. reproduce the flat line and the jump for $k = 3$ and $n = 70$ (the paper's $n = 50$ is one
+#    line away, in `recipe.MAIN`);
 # 2. measure *inside* the network during the flat line — how far the weights have moved, how much
 #    weight sits on the secret coordinates, and how strongly the output correlates with the true
 #    parity — and see which of these move before accuracy does, and by how much;
@@ -32,12 +32,11 @@
 #
 # The course's second question, *was there hidden progress?*, is the heart of this chapter.
 #
-# **Runtime.** FAST (the default) took 66 s of CPU time on one core (69 s wall on a shared
-# 2-core machine; 71 s user + system for the whole papermill process). FULL (`FAST = False`: 16
-# seeds of the main run, 32 seeds per point, larger $n$ and $k = 4$) ran through papermill in
-# 459 s wall, 451 s CPU on one core (seed 0; every seed solved, plateau/jump 5.6–18.7×, check
-# passed). Its $k = 4$ step budgets are not calibrated (a seed that does not solve in its budget
-# shows up as unsolved). GPU timing not measured.
+# **Runtime.** FAST (the default) ran through papermill in 36 s wall (64 s CPU over two threads)
+# on an idle 2-core machine. FULL (`FAST = False`: 16 seeds of the main run, 32 seeds per point,
+# larger $n$ and $k = 4$) ran in 174 s wall, 336 s CPU (`SEED = 0`; every seed of the main run
+# solved with plateau/jump 8.7–41×, all 32 seeds solved at every sweep point, check passed). GPU
+# timing not measured (no GPU was available to us).
 
 # %%
 # In Colab: install the course library (and nothing else). Here: nothing.
@@ -84,12 +83,12 @@ setup = recipe.FAST if FAST else recipe.FULL
 # with 1,000 hidden units, trained on *fresh* samples every step (online: it never sees the same
 # input twice) with plain SGD at learning rate 0.1 on the hinge loss $\max(0, 1 - y f(x))$.
 # Barak et al.'s main setting is $n = 50$ with 32 samples per step. Our main run (FAST with 4
-# seeds, FULL with 16) uses $n = 70$ and 128 samples per step: at $n = 50$, batch 32 every seed
+# seeds, FULL with 16) uses $n = 70$ and 256 samples per step: at $n = 50$, batch 32 every seed
 # solves, but a FULL run of this chapter found 4 of 16 plateaus shorter than 5× the jump (worst
-# 2.9×), while at $n = 70$, batch 128 they were 6.4–25× (16 seeds), which makes the
-# "long flat line, short jump" of this chapter hold for every seed, not just typically. The
-# larger batch averages away SGD noise (it shortens the jump more than the plateau); the larger
-# $n$ lengthens the plateau. Every number of the setup lives in `emergence_lib.recipes.parity`:
+# 2.9×), and at $n = 70$, batch 128 one of FAST's four seeds was at 4.9×. At $n = 70$, batch 256
+# the plateau was 8.7–41× the jump over 16 seeds, which makes the "long flat line, short jump"
+# of this chapter hold for every seed, not just typically. The larger batch averages away SGD
+# noise (it shortens the jump more than the plateau); the larger $n$ lengthens the plateau. Every number of the setup lives in `emergence_lib.recipes.parity`:
 
 # %%
 print("main run:", setup["main"], "| seeds:", setup["main_seeds"], "| steps:", setup["main_steps"])
@@ -100,10 +99,13 @@ print("x:\n", x[0].int(), "\ny:", y[0].int().tolist())
 # %% [markdown]
 # ## The flat line and the jump
 #
-# We train all seeds of the main setup as one `BatchedMLP`: its weights have shape
-# `(seeds, width, n)`, every seed draws its own samples, and the loss is the sum of each seed's
-# mean loss, so each seed's gradient is exactly the one it would have alone (the library's tests
-# check that batched and separate runs end with the same weights). Every 10 steps (25 in FULL) we
+# We train all seeds of the main setup as one `BatchedMLP`: every weight has a leading seed
+# dimension (`model.w1` is `(seeds, width, n)`), every seed draws its own samples, and the loss
+# is the sum of each seed's mean loss, so each seed's gradient is exactly the one it would have
+# alone (the library's tests check that batched and separate runs end with the same weights).
+# Each step is `recipe.hinge_sgd_update`: the SGD step on the hinge loss with its gradient
+# written out by hand — three lines of calculus, and twice as fast as autograd here (tested
+# equal to it). Every 10 steps we
 # log test accuracy on 1,000 fresh inputs, and the hidden-progress measures: the jump lasts a few
 # hundred steps, so it is resolved by tens of logged points.
 
@@ -188,11 +190,11 @@ print(np.round(main.progress["winf_other"][rows, early], 3), "->",
 # that movement is largely the random walk of SGD on fresh, noisy batches (so the lead printed
 # for "others" only says that drift starts at once). What singles out the secret comes in the
 # last stretch of the plateau: the largest change on a secret column pulls away from the others
-# about 300 steps (median over seeds in our FAST run, printed above) before accuracy leaves
-# chance, and by the end of the plateau it is three to ten times the others'. The secret weight
+# about 340 steps (median over seeds in our FAST run, printed above) before accuracy leaves
+# chance, and by the end of the plateau it is four to eleven times the others'. The secret weight
 # ratio — an average over all hidden units — and the Fourier gap of the network's *output* lead
-# by about half as much (about 150 steps for three of our four seeds; for the fourth they move
-# with accuracy, not before it). The progress is visible first in a few weights, later in
+# by about half as much (medians of about 180 and 190 steps; for one of our four seeds the
+# Fourier gap moves with accuracy, only 10 steps ahead). The progress is visible first in a few weights, later in
 # averages and in the function, and the accuracy curve cannot see it. Barak et al. explain the
 # plateau as SGD accumulating a weak signal — the population gradient's correlation with the
 # secret is of order $n^{-(k-1)/2}$ — until a few units lock onto it and are amplified.
@@ -327,10 +329,11 @@ check_chance_and_subsets(chance_and_subsets);
 # **Persona:** Applied engineer · **Difficulty:** ★★☆ · **Time:** 30 min
 #
 # Measure steps per second for 32 seeds at $n = 50$ trained (a) as a Python loop of 32
-# `OneHiddenMLP`s, each with its own SGD optimizer, and (b) as one `BatchedMLP`, at widths 256
-# and 1000. Express (b) in GFLOP/s and compare with `emergence_lib.bench.matmul_gflops()`
-# measured in the same process. Where does the loop lose its time? (The repository's
-# `benchmarks/batched_seeds.py` is a reference implementation.)
+# `OneHiddenMLP`s, each with its own SGD optimizer, (b) as one `BatchedMLP` with autograd and
+# one optimizer, and (c) as one `BatchedMLP` stepped by `recipe.hinge_sgd_update`, at widths 256
+# and 1000. Express (b) and (c) in GFLOP/s and compare with `emergence_lib.bench.matmul_gflops()`
+# measured in the same process. Where does the loop lose its time, and what does the hand-written
+# step save? (The repository's `benchmarks/batched_seeds.py` is a reference implementation.)
 # ```
 
 # %% [markdown] tags=["solution"]
@@ -339,21 +342,25 @@ check_chance_and_subsets(chance_and_subsets);
 # ```
 
 # %% tags=["solution"]
-from emergence_lib.bench import time_per_call
+from emergence_lib.bench import matmul_gflops, time_per_call
 from emergence_lib.models import BatchedMLP, seeded_mlps
 
 
-def seconds_per_step(width: int, seeds: int = 32, batched: bool = True) -> float:
+def seconds_per_step(width: int, how: str, seeds: int = 32) -> float:
+    """how: "loop" (separate models), "batched" (autograd) or "fused" (hinge_sgd_update)."""
     task = recipe.sparse_parity(50, 3, range(seeds))
     gen = torch.Generator().manual_seed(0)
     mlps = seeded_mlps(range(seeds), 50, width)
-    models = [BatchedMLP.from_modules(mlps)] if batched else mlps
+    models = mlps if how == "loop" else [BatchedMLP.from_modules(mlps)]
     opts = [torch.optim.SGD(m.parameters(), lr=0.1) for m in models]
 
     def step() -> None:
         x, y = task(32, gen)
+        if how == "fused":
+            recipe.hinge_sgd_update(models[0], (x, y), 0.1)
+            return
         for i, (m, opt) in enumerate(zip(models, opts, strict=True)):
-            batch = (x, y) if batched else (x[i], y[i])
+            batch = (x[i], y[i]) if how == "loop" else (x, y)
             loss = recipe.hinge_loss(m, batch)
             opt.zero_grad()
             loss.backward()
@@ -362,15 +369,19 @@ def seconds_per_step(width: int, seeds: int = 32, batched: bool = True) -> float
     return time_per_call(step, repeats=10)
 
 
+ceiling = matmul_gflops()
 for width in (256, 1000):
-    loop, one = seconds_per_step(width, batched=False), seconds_per_step(width)
-    gflops = 6 * 32 * 32 * 51 * width / one / 1e9
-    print(f"width {width}: loop {1e3 * loop:.1f} ms, batched {1e3 * one:.1f} ms "
-          f"({loop / one:.1f}x), batched {gflops:.1f} GFLOP/s")
+    ms = {how: 1e3 * seconds_per_step(width, how) for how in ("loop", "batched", "fused")}
+    model_flops = 6 * 32 * 32 * (51 * width + width + 1)  # 6 x parameters x samples
+    print(f"width {width}: " + ", ".join(f"{how} {t:.1f} ms" for how, t in ms.items())
+          + "; GFLOP/s batched {:.0f}, fused {:.0f} (ceiling {:.0f})".format(
+              *(model_flops / t / 1e6 for t in (ms["batched"], ms["fused"])), ceiling))
 # The loop pays Python and autograd overhead (dozens of small kernel launches) once per seed;
 # the batched model pays it once for all. At width 256 the work per seed is tiny, so overhead
-# dominates and batching wins most; at width 1000 the batched matmuls (B = 32 rows per seed)
-# are too thin to reach the big-matmul ceiling.
+# dominates and batching wins most. At width 1000 the matmuls dominate, and they are thin
+# (32 rows per seed): the hand-written step saves autograd's extra passes over the (seeds, 32,
+# width) activations and the separate optimizer pass over the weights (it updates them inside
+# the gradient matmul), which is worth about 1.5-2x.
 
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
@@ -412,9 +423,8 @@ for i, seed in enumerate(main.seeds):
     over = main.steps[np.argmax(ratio > 1.02)] if (ratio > 1.02).any() else None
     print(f"seed {seed}: ratio > 1.02 at step {over}, accuracy leaves chance at "
           f"{plateau[i]:.0f}")
-# In our FAST run the hypothesis holds for all four seeds, but for one of them only by 30 steps
-# (3 logged points): the ratio, an average over all 1,000 hidden units, crosses 1.02 between 30
-# and 830 steps before accuracy's onset. Four seeds are weak evidence: with FULL's 16 seeds give
+# In our FAST run the hypothesis holds for all four seeds: the ratio, an average over all 1,000
+# hidden units, crosses 1.02 between 200 and 730 steps before accuracy's onset. Four seeds are weak evidence: with FULL's 16 seeds give
 # the fraction of seeds and a sign-test p-value; the threshold must be fixed before looking.
 
 # %% [markdown] tags=["solution"]
@@ -458,13 +468,13 @@ print(f"predicted median at n=60: {predicted_steps(ns3, med3, 60):.0f} steps")
 # ## Check: did the network solve after a flat line, with hidden progress?
 #
 # The cell below raises unless, for every seed of the main run ($n=70$, $k=3$, width 1000,
-# batch 128): (1) test accuracy reaches 99%; (2) the plateau at chance (steps before accuracy is
+# batch 256): (1) test accuracy reaches 99%; (2) the plateau at chance (steps before accuracy is
 # 10% of the way from 50% to 100%) is at least 5× the jump (10% → 90% of the way); and (3)
 # $\|W_t - W_0\|_\infty$ on the secret columns at least doubled between a quarter of the plateau
 # and its end, and at the end of the plateau exceeds the same measure on the other columns (so
 # the growth is not only SGD's drift, which moves every column). For (2) we measured, logging
-# every 10 steps, ratios of 6.4 to 25 over 16 seeds of the FAST setup; at the paper's $n = 50$,
-# batch 32 the worst of 8 seeds was 4.8, which is why FAST uses $n = 70$ and batch 128.
+# every 10 steps, ratios of 8.7 to 41 over 16 seeds of this setup; at the paper's $n = 50$,
+# batch 32 the worst of 16 seeds was 2.9, which is why the main run uses $n = 70$ and batch 256.
 
 # %%
 ratio = plateau / jump
