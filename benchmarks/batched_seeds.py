@@ -25,7 +25,7 @@ import torch
 
 from emergence_lib.bench import matmul_gflops
 from emergence_lib.models import BatchedMLP, seeded_mlps
-from emergence_lib.recipes.parity import MAIN, hinge_loss, hinge_sgd_update
+from emergence_lib.recipes.parity import FAST_MAIN, MAIN, hinge_loss, hinge_sgd_update
 from emergence_lib.tasks import sparse_parity
 
 
@@ -90,22 +90,23 @@ def seconds_per_step(step, steps: int) -> float:
     return (time.perf_counter() - start) / steps
 
 
-def measure(width: int, args: argparse.Namespace) -> dict:
+def measure(setup: str, n: int, batch: int, width: int, steps: int,
+            args: argparse.Namespace) -> dict:
     """Interleaved rounds of (matmul ceiling, looped, batched, fused chunk of steps): the
     machine's speed drifts (other tenants), so every ratio is taken within a round, and the
     table reports medians over rounds."""
-    common = (args.seeds, args.n, args.k, width, args.batch, MAIN["lr"])
-    steps = {"looped": looped_step(*common), "batched": batched_step(*common),
-             "fused": batched_step(*common, fused=True)}
-    for step in steps.values():  # warm-up
+    common = (args.seeds, n, args.k, width, batch, MAIN["lr"])
+    runs = {"looped": looped_step(*common), "batched": batched_step(*common),
+            "fused": batched_step(*common, fused=True)}
+    for step in runs.values():  # warm-up
         for _ in range(5):
             step()
-    model = model_flops_per_step(args.seeds, args.batch, args.n, width)
-    executed = executed_flops_per_step(args.seeds, args.batch, args.n, width)
+    model = model_flops_per_step(args.seeds, batch, n, width)
+    executed = executed_flops_per_step(args.seeds, batch, n, width)
     rounds = []
     for _ in range(args.rounds):
         ceiling = matmul_gflops(repeats=3)
-        t = {name: seconds_per_step(step, args.steps) for name, step in steps.items()}
+        t = {name: seconds_per_step(step, steps) for name, step in runs.items()}
         rounds.append({"ceiling": ceiling, **{f"{name}_ms": 1e3 * v for name, v in t.items()},
                        "speedup_batched": t["looped"] / t["batched"],
                        "speedup_fused": t["looped"] / t["fused"],
@@ -114,32 +115,39 @@ def measure(width: int, args: argparse.Namespace) -> dict:
                        "fused_executed_of_ceiling": executed / t["fused"] / 1e9 / ceiling,
                        "batched_model_of_ceiling": model / t["batched"] / 1e9 / ceiling})
     median = {key: float(np.median([r[key] for r in rounds])) for key in rounds[0]}
-    return {"width": width, "median": median, "rounds": rounds}
+    return {"setup": setup, "n": n, "batch": batch, "width": width, "steps": steps,
+            "median": median, "rounds": rounds}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=32)
-    parser.add_argument("--n", type=int, default=MAIN["n"])
     parser.add_argument("--k", type=int, default=MAIN["k"])
-    parser.add_argument("--widths", type=int, nargs="+", default=[256, 1000])
-    parser.add_argument("--batch", type=int, default=MAIN["batch_size"])
-    parser.add_argument("--steps", type=int, default=30, help="timed steps per chunk")
+    parser.add_argument("--widths", type=int, nargs="+", default=[256, 1000],
+                        help="widths of the paper setup (n=50, batch 32)")
+    parser.add_argument("--no-main", action="store_true",
+                        help="skip the chapter's main-run setup (n=70, batch 256, width 1000)")
+    parser.add_argument("--steps", type=int, default=30,
+                        help="timed steps per chunk (the main-run setup, 8x the work, uses 1/4)")
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds per width")
     parser.add_argument("--json", type=Path, default=Path("_build/bench_batched_seeds.json"))
     args = parser.parse_args()
 
-    rows = [measure(width, args) for width in args.widths]
-    print(f"{args.seeds} seeds, n={args.n}, k={args.k}, batch {args.batch}, threads "
-          f"{torch.get_num_threads()}; medians over {args.rounds} interleaved rounds of "
-          f"{args.steps} steps")
-    print(f"{'width':>5} {'ceiling':>8} {'looped':>8} {'batched':>8} {'fused':>8} "
+    rows = [measure("paper", MAIN["n"], MAIN["batch_size"], width, args.steps, args)
+            for width in args.widths]
+    if not args.no_main:
+        rows.append(measure("main run", FAST_MAIN["n"], FAST_MAIN["batch_size"],
+                            FAST_MAIN["width"], max(2, args.steps // 4), args))
+    print(f"{args.seeds} seeds, k={args.k}, threads {torch.get_num_threads()}; medians over "
+          f"{args.rounds} interleaved rounds. paper: Barak et al.'s n=50, batch 32; main run: "
+          f"chapter 5's n=70, batch 256")
+    print(f"{'setup':>8} {'width':>5} {'ceiling':>8} {'looped':>8} {'batched':>8} {'fused':>8} "
           f"{'speedup vs looped':>18} {'fused, of ceiling':>18} {'batched':>8}")
-    print(f"{'':>5} {'GFLOP/s':>8} {'ms/step':>8} {'ms/step':>8} {'ms/step':>8} "
+    print(f"{'':>8} {'':>5} {'GFLOP/s':>8} {'ms/step':>8} {'ms/step':>8} {'ms/step':>8} "
           f"{'batched':>9}{'fused':>9} {'model':>9}{'executed':>9} {'model':>8}")
     for row in rows:
         m = row["median"]
-        print(f"{row['width']:>5} {m['ceiling']:>8.0f} {m['looped_ms']:>8.2f} "
+        print(f"{row['setup']:>8} {row['width']:>5} {m['ceiling']:>8.0f} {m['looped_ms']:>8.2f} "
               f"{m['batched_ms']:>8.2f} {m['fused_ms']:>8.2f} {m['speedup_batched']:>8.1f}x"
               f"{m['speedup_fused']:>8.1f}x {m['fused_model_of_ceiling']:>9.0%}"
               f"{m['fused_executed_of_ceiling']:>9.0%} {m['batched_model_of_ceiling']:>8.0%}")

@@ -12,7 +12,8 @@ def test_batched_seeds_benchmark_runs(tmp_path):
     out = tmp_path / "bench.json"
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "batched_seeds.py"),
                            "--seeds", "2", "--widths", "8", "--steps", "2", "--rounds", "2",
-                           "--json", str(out)], capture_output=True, text=True, timeout=300)
+                           "--no-main", "--json", str(out)],
+                          capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     row = json.loads(out.read_text())["rows"][0]
     assert row["width"] == 8 and len(row["rounds"]) == 2
