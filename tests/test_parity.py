@@ -131,6 +131,30 @@ def test_hinge_sgd_update_equals_autograd_and_separate_runs():
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
 
 
+def test_fused_run_interrupted_resumes_to_the_same_weights(tmp_path):
+    task, config = sparse_parity(10, 2, seeds=(0, 1)), parity_config(40, 0.1, 16)
+
+    def fit(evaluate=None, checkpoint=None):
+        model = BatchedMLP.from_modules(seeded_mlps([0, 1], 10, width=16))
+        return train(model, hinge_loss, task, config, evaluate=evaluate, log_steps=10,
+                     checkpoint=checkpoint, progress=False, update=hinge_sgd_update)
+
+    full, path, calls = fit(), tmp_path / "ckpt.pt", {"n": 0}
+
+    def interrupting(model):
+        calls["n"] += 1
+        if calls["n"] == 3:  # the log at step 20
+            raise KeyboardInterrupt
+        return {}
+
+    with pytest.raises(KeyboardInterrupt):
+        fit(interrupting, path)
+    resumed = fit(checkpoint=path)
+    assert resumed.resumed_from == 20
+    for k, v in full.model.state_dict().items():
+        assert torch.equal(v, resumed.model.state_dict()[k]), k
+
+
 def test_hinge_sgd_update_bad_input():
     model, task = BatchedMLP(2, 5, 4), sparse_parity(5, 2, seeds=(0, 1))
     x, y = task(3, torch.Generator().manual_seed(0))
