@@ -89,14 +89,15 @@ class BatchedMLP(nn.Module):
         real = torch.tensor(self.member_inputs)[:, None]
         return (torch.arange(self.n_inputs) < real).float()[:, None, :]
 
-    def _check_input(self, x: torch.Tensor) -> None:
+    def check_input(self, x: torch.Tensor) -> None:
+        """Raise a ValueError unless x has shape (n_members, batch, n_inputs)."""
         S, n = self.n_members, self.n_inputs
         if x.ndim != 3 or x.shape[0] != S or x.shape[2] != n:
             raise ValueError(f"x must have shape ({S}, batch, {n}), got {tuple(x.shape)}")
 
     def hidden_activations(self, x: torch.Tensor) -> torch.Tensor:
         """x (S, B, n_inputs) -> ReLU(x @ w1^T + b1) (S, B, width)."""
-        self._check_input(x)
+        self.check_input(x)
         ones = x.new_ones(*x.shape[:2], 1)
         return F.relu(torch.bmm(torch.cat([x, ones], -1), self.hidden), inplace=True)
 

@@ -85,7 +85,7 @@ def hinge_sgd_update(model: BatchedMLP, batch: tuple[torch.Tensor, torch.Tensor]
         raise TypeError(f"model must be a BatchedMLP with n_outputs=1, got "
                         f"{type(model).__name__} with n_outputs={outputs}")
     x, y = batch
-    model._check_input(x)
+    model.check_input(x)
     B = x.shape[1]
     if y.shape != x.shape[:2]:
         raise ValueError(f"y must have shape {tuple(x.shape[:2])}, got {tuple(y.shape)}")
