@@ -6,6 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -43,7 +44,7 @@
 # every transition, with threshold $x_c$ and steepness $k$: as $k$ grows, the same smooth
 # control parameter produces an ever more sudden change.
 
-# %%
+# %% tags=["remove-cell"]
 # In Colab: install the course library (and nothing else). Here: nothing.
 import subprocess
 import sys

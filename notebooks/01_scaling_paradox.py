@@ -6,6 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -32,7 +33,7 @@
 # The three questions of the course ({doc}`00_what_is_emergence`) run through it: is the jump in
 # the model or in the metric, was there hidden progress, and can we fit and predict it?
 
-# %%
+# %% tags=["remove-cell"]
 # In Colab: install the course library (and nothing else). Here: nothing.
 import subprocess
 import sys

@@ -6,6 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -30,7 +31,7 @@
 # 4. see how a small test set manufactures "absence", and
 # 5. end with the counterpoint: not every jump in this course is the metric's doing.
 
-# %%
+# %% tags=["remove-cell"]
 # In Colab: install the course library (and nothing else). Here: nothing.
 import subprocess
 import sys

@@ -6,6 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -33,7 +34,7 @@
 # This is the course's clearest case of *hidden progress* ({doc}`00_what_is_emergence`): the
 # visible metric is flat while the inside of the network reorganizes.
 
-# %%
+# %% tags=["remove-cell"]
 # In Colab: install the course library (and nothing else). Here: nothing.
 import subprocess
 import sys

@@ -6,6 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -35,7 +36,7 @@
 # Unlike the metric mirage of {doc}`02_metric_mirage`, this jump is in the model, not the metric:
 # we measure it with a smooth quantity, the loss, and it is still abrupt.
 
-# %%
+# %% tags=["remove-cell"]
 # In Colab: install the course library (and nothing else). Here: nothing.
 import subprocess
 import sys

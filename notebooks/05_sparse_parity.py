@@ -38,7 +38,7 @@
 # solved with plateau/jump 8.7–41×, all 32 seeds solved at every sweep point, check passed). GPU
 # timing not measured (no GPU was available to us).
 
-# %%
+# %% tags=["remove-cell"]
 # In Colab: install the course library (and nothing else). Here: nothing.
 import subprocess
 import sys

@@ -60,6 +60,13 @@ def has_outputs(nb: Any) -> bool:
     )
 
 
+def install_cell_tag() -> str:
+    """The tag that hides the install cell on the site (it stays in the notebook for Colab)."""
+    from emergence_lib.course import INSTALL_CELL_TAG
+
+    return INSTALL_CELL_TAG
+
+
 def install_cell() -> str:
     """The Colab install cell, from the library (the single place it is defined)."""
     try:
@@ -100,7 +107,8 @@ class Change:
         return f"{shown}: {self.what}"
 
 
-def sync_one(py: Path, *, check: bool, from_ipynb: bool, cell: str) -> list[Change]:
+def sync_one(py: Path, *, check: bool, from_ipynb: bool, cell: str,
+             tag: str) -> list[Change]:
     """Sync one pair; return what differed. Raises SystemExit on an unsafe overwrite."""
     import jupytext
 
@@ -120,9 +128,13 @@ def sync_one(py: Path, *, check: bool, from_ipynb: bool, cell: str) -> list[Chan
     index = first_code_cell(nb)
     if index is None:
         raise SystemExit(f"sync_notebooks: {py} has no code cell (the first must install)")
-    if nb.cells[index].source != cell:
+    first = nb.cells[index]
+    first_tags = list(first.get("metadata", {}).get("tags", []))
+    if first.source != cell or tag not in first_tags:
         changes.append(Change(py, "first code cell replaced by COLAB_INSTALL_CELL"))
-        nb.cells[index].source = cell
+        first.source = cell
+        if tag not in first_tags:
+            first.setdefault("metadata", {})["tags"] = [*first_tags, tag]
         if not check:
             jupytext.write(nb, py, fmt="py:percent")
 
@@ -168,9 +180,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sync_notebooks: no such chapter source: {missing}", file=sys.stderr)
         return 2
     cell = install_cell()
+    tag = install_cell_tag()
     changes: list[Change] = []
     for py in sources:
-        changes += sync_one(py, check=args.check, from_ipynb=args.from_ipynb, cell=cell)
+        changes += sync_one(py, check=args.check, from_ipynb=args.from_ipynb, cell=cell,
+                             tag=tag)
     for change in changes:
         print(("would fix " if args.check else "fixed ") + str(change))
     if not changes:

@@ -14,7 +14,7 @@ import jupytext
 import pytest
 import yaml
 
-from emergence_lib.course import COLAB_INSTALL_CELL
+from emergence_lib.course import COLAB_INSTALL_CELL, INSTALL_CELL_TAG
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
@@ -121,6 +121,9 @@ def test_first_code_cell_is_the_install_cell(py: Path) -> None:
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code, f"{py.name} has no code cell"
     assert code[0].source == COLAB_INSTALL_CELL, f"{py.name}: first code cell differs: make sync"
+    assert INSTALL_CELL_TAG in tags(code[0]), (
+        f"{py.name}: the install cell must be tagged {INSTALL_CELL_TAG!r} (hidden on the site, "
+        "kept for Colab): make sync")
 
 
 @pytest.mark.parametrize("py", SOURCES, ids=IDS)
