@@ -12,9 +12,11 @@ STAMP := $(VENV)/.install-stamp
 # make book FAST=0            full, paper-faithful settings (injects FAST = False)
 # make book EDITION=student   no solutions, into _build/student/html
 # make book CHAPTERS=01,03    execute and build only these chapters (quick iteration)
+# make book FORCE=1           re-execute every chapter even if its cached run is current
 FAST ?= 1
 EDITION ?= instructor
 CHAPTERS ?=
+FORCE ?=
 PYTEST_ARGS ?=
 
 ifeq ($(EDITION),student)
@@ -23,7 +25,7 @@ else
 SITE_DIR := _build/html
 endif
 
-.PHONY: help install book test lint unit site sync check-sync bench constraints clean distclean
+.PHONY: help install book full-results test lint unit site sync check-sync bench constraints clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -32,12 +34,15 @@ install: $(STAMP)  ## create .venv and install the pinned environment (redone wh
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || { echo "Creating $(VENV) with $$($(PYTHON) --version)"; $(PYTHON) -m venv $(VENV); }
-	$(BIN)/python -m pip install -c constraints.txt -e ".[book,test]"
+	$(BIN)/python -m pip install -c constraints.txt -e ".[book,test,cluster]"
 	@touch $@
 
 book: $(STAMP)  ## execute every chapter (FAST) and build the HTML into _build/html
 	$(BIN)/python scripts/build_book.py --edition $(EDITION) --fast $(FAST) \
-		$(if $(CHAPTERS),--chapters $(CHAPTERS))
+		$(if $(CHAPTERS),--chapters $(CHAPTERS)) $(if $(filter 1,$(FORCE)),--force)
+
+full-results: $(STAMP)  ## run chapters in FULL mode and write their committed results (CHAPTERS=03)
+	$(BIN)/python scripts/full_results.py $(if $(CHAPTERS),--chapters $(CHAPTERS))
 
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check src tests notebooks scripts benchmarks
