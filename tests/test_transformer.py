@@ -112,3 +112,75 @@ def test_bad_forward_inputs():
         model(tokens, patch={(1, 1): torch.zeros(2, 3, 8)})
     with pytest.raises(TypeError, match="cache must be a dict"):
         model(tokens, cache=[])
+
+
+# --- head gates (off by default: nothing changes) ---
+
+KEYS = ['W_E.weight', 'W_pos.weight', 'blocks.0.ln_attn.weight', 'blocks.0.ln_attn.bias',
+        'blocks.0.attn.W_Q', 'blocks.0.attn.W_K', 'blocks.0.attn.W_V', 'blocks.0.attn.W_O',
+        'blocks.0.ln_mlp.weight', 'blocks.0.ln_mlp.bias', 'blocks.0.mlp.fc_in.weight',
+        'blocks.0.mlp.fc_in.bias', 'blocks.0.mlp.fc_out.weight', 'blocks.0.mlp.fc_out.bias',
+        'blocks.1.ln_attn.weight', 'blocks.1.ln_attn.bias', 'blocks.1.attn.W_Q',
+        'blocks.1.attn.W_K', 'blocks.1.attn.W_V', 'blocks.1.attn.W_O', 'blocks.1.ln_mlp.weight',
+        'blocks.1.ln_mlp.bias', 'blocks.1.mlp.fc_in.weight', 'blocks.1.mlp.fc_in.bias',
+        'blocks.1.mlp.fc_out.weight', 'blocks.1.mlp.fc_out.bias', 'ln_final.weight',
+        'ln_final.bias', 'W_U.weight']
+
+
+def test_gates_off_keeps_keys_init_stream_and_outputs():
+    """Values recorded from the model before head_gates existed (same seed, same settings)."""
+    for model in (make(d_mlp=32, layernorm=True),
+                  make(d_mlp=32, layernorm=True, head_gates=False)):
+        assert list(model.state_dict()) == KEYS
+        assert model.W_E.weight[0, :4].tolist() == [
+            0.019398262724280357, -0.004728703759610653, -0.03740638867020607,
+            0.0065530529245734215]
+        assert model.W_U.weight[-1, -3:].tolist() == [
+            -0.03825840726494789, -0.01409993227571249, 0.011228066869080067]
+        logits = model(torch.arange(8).reshape(1, 8))[0, -1, :4]
+        expected = torch.tensor([0.13937672972679138, 0.21160948276519775,
+                                 0.06903724372386932, 0.035284992307424545])
+        assert torch.allclose(logits, expected, rtol=1e-5, atol=1e-7)
+        cache = {}
+        model(torch.arange(8).reshape(1, 8), cache=cache)
+        assert not any(k.startswith("gate") for k in cache)
+
+
+def test_head_gates_scale_each_head_by_sigmoid_of_its_logit():
+    gated = make(head_gates=True)
+    assert gated.blocks[0].attn.W_gate.shape == (2, 16)
+    # gates are drawn after every other weight: the rest equals the ungated model's
+    ungated = make().state_dict()
+    assert all(torch.equal(v, ungated[k]) for k, v in gated.state_dict().items()
+               if "W_gate" not in k)
+    tokens = torch.randint(11, (3, 8))
+    cache = {}
+    gated(tokens, cache=cache)
+    assert cache["gate0"].shape == (3, 2, 8) and cache["gate1"].shape == (3, 2, 8)
+    # the gate logit is the attention input . W_gate[h] (no layernorm here: input = resid)
+    expected = torch.einsum("btd,hd->bht", cache["resid1"], gated.blocks[1].attn.W_gate)
+    assert torch.allclose(cache["gate1"], expected, atol=1e-6)
+    # W_gate = 0 gives sigmoid(0) = 1/2 on every head: the ungated model with W_O halved
+    plain = make()
+    state = {k: v.clone() for k, v in gated.state_dict().items() if "W_gate" not in k}
+    for block in range(2):
+        state[f"blocks.{block}.attn.W_O"] *= 0.5
+    plain.load_state_dict(state)
+    with torch.no_grad():
+        for block in gated.blocks:
+            block.attn.W_gate.zero_()
+    assert torch.allclose(gated(tokens), plain(tokens), atol=1e-6)
+    one_layer = make(n_layers=1, head_gates=True)
+    one_layer(tokens, last_position_only=True, cache=(c := {}))
+    assert c["gate0"].shape == (3, 2, 1)
+    with pytest.raises(TypeError, match="head_gates must be True or False"):
+        make(head_gates="yes")
+
+
+def test_cache_holds_scores_before_the_softmax():
+    model = make()
+    tokens = torch.randint(11, (2, 8))
+    model(tokens, cache=(cache := {}))
+    assert cache["scores1"].shape == (2, 2, 8, 8)
+    assert torch.isinf(cache["scores0"].triu(1)[..., 0, 1:]).all()
+    assert torch.allclose(cache["scores1"].softmax(-1), cache["attn1"])

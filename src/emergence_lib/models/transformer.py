@@ -2,8 +2,9 @@
 
 Used by the grokking chapter (one layer with an MLP, read out at the last position) and the
 induction-heads chapter (one or two attention-only layers). No global hooks: pass a ``cache``
-dict to ``forward`` to receive attention patterns and per-head outputs, and pass interventions
-(``ablate``, ``patch``) explicitly.
+dict to ``forward`` to receive attention scores, patterns and per-head outputs, and pass
+interventions (``ablate``, ``patch``) explicitly. With ``head_gates=True`` every head also gets one
+scalar gate per position (its gate logits come back in the cache, for the gating metric G).
 
 Shapes: B batch, T positions, H heads, D d_model, Dh d_head, V vocab.
 Head keys are ``(layer, head)`` pairs, e.g. ``(1, 0)`` is head 0 of the second layer.
@@ -24,20 +25,31 @@ HeadKey = tuple[int, int]
 
 
 class Attention(nn.Module):
-    """Causal multi-head self-attention with one weight tensor per role, heads kept separate."""
+    """Causal multi-head self-attention with one weight tensor per role, heads kept separate;
+    with ``head_gates``, head h's values at t are scaled by sigmoid(x_t . W_gate[h])."""
 
-    def __init__(self, d_model: int, n_heads: int, d_head: int):
+    def __init__(self, d_model: int, n_heads: int, d_head: int, head_gates: bool = False):
         super().__init__()
         self.n_heads, self.d_head = n_heads, d_head
         self.W_Q = nn.Parameter(torch.empty(n_heads, d_model, d_head))
         self.W_K = nn.Parameter(torch.empty(n_heads, d_model, d_head))
         self.W_V = nn.Parameter(torch.empty(n_heads, d_model, d_head))
         self.W_O = nn.Parameter(torch.empty(n_heads, d_head, d_model))
+        # created only when asked, so a model without gates keeps its keys and its init stream
+        self.W_gate = nn.Parameter(torch.empty(n_heads, d_model)) if head_gates else None
 
     def forward(self, x: torch.Tensor, last_position_only: bool = False
                 ) -> tuple[torch.Tensor, torch.Tensor]:
         """x (B, T, D) -> pattern (B, H, Tq, T) and head values z (B, H, Tq, Dh), where Tq = T,
         or 1 when only the last position asks (its query sees every key)."""
+        _, pattern, z, _ = self.parts(x, last_position_only)
+        return pattern, z
+
+    def parts(self, x: torch.Tensor, last_position_only: bool = False
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """x (B, T, D) -> scores (B, H, Tq, T) before the softmax (-inf on future keys),
+        pattern (B, H, Tq, T), values z (B, H, Tq, Dh) (gated) and gate logits (B, H, Tq) or
+        None."""
         T = x.shape[1]
         x_query = x[:, -1:] if last_position_only else x
         q = torch.einsum("btd,hde->bhte", x_query, self.W_Q)  # (B, H, Tq, Dh)
@@ -49,7 +61,11 @@ class Attention(nn.Module):
             scores = scores.masked_fill(future, float("-inf"))
         pattern = scores.softmax(dim=-1)                       # (B, H, Tq, T)
         z = pattern @ v                                        # (B, H, Tq, Dh)
-        return pattern, z
+        gate = None
+        if self.W_gate is not None:
+            gate = torch.einsum("btd,hd->bht", x_query, self.W_gate)  # (B, H, Tq)
+            z = z * torch.sigmoid(gate).unsqueeze(-1)
+        return scores, pattern, z, gate
 
     def head_outputs(self, z: torch.Tensor) -> torch.Tensor:
         """z (B, H, Tq, Dh) -> each head's write to the residual stream (B, H, Tq, D)."""
@@ -76,10 +92,10 @@ class Block(nn.Module):
     """Residual block: x + attn(ln(x)), then (if d_mlp) x + mlp(ln(x))."""
 
     def __init__(self, d_model: int, n_heads: int, d_head: int, d_mlp: int | None,
-                 layernorm: bool):
+                 layernorm: bool, head_gates: bool = False):
         super().__init__()
         self.ln_attn = nn.LayerNorm(d_model) if layernorm else nn.Identity()
-        self.attn = Attention(d_model, n_heads, d_head)
+        self.attn = Attention(d_model, n_heads, d_head, head_gates)
         self.ln_mlp = nn.LayerNorm(d_model) if layernorm and d_mlp else nn.Identity()
         self.mlp = MLP(d_model, d_mlp) if d_mlp else None
 
@@ -90,11 +106,14 @@ class Transformer(nn.Module):
 
     forward: tokens (B, T) int ids in [0, vocab), T <= n_ctx -> logits (B, T, vocab), or
     (B, vocab) with ``last_position_only=True``.
+    head_gates: give every head one scalar gate logit per position, g = x_t . W_gate[l, h]
+    (x_t the attention's input), and scale its output at t by sigmoid(g). Off by default.
     """
 
     def __init__(self, vocab: int, n_ctx: int, d_model: int = 64, n_layers: int = 2,
                  n_heads: int = 2, d_head: int | None = None, d_mlp: int | None = None,
-                 layernorm: bool = False, act: str = "relu", init_std: float = 0.02):
+                 layernorm: bool = False, act: str = "relu", init_std: float = 0.02,
+                 head_gates: bool = False):
         super().__init__()
         self.vocab = check_int("vocab", vocab, minimum=2)
         self.n_ctx = check_int("n_ctx", n_ctx, minimum=1)
@@ -111,23 +130,31 @@ class Transformer(nn.Module):
         if not isinstance(layernorm, bool):
             raise TypeError(f"layernorm must be True or False, got {layernorm!r}")
         self.layernorm = layernorm
+        if not isinstance(head_gates, bool):
+            raise TypeError(f"head_gates must be True or False, got {head_gates!r}")
+        self.head_gates = head_gates
         self.act = check_choice("act", act, ["relu"])
         if not isinstance(init_std, (int, float)) or isinstance(init_std, bool) or init_std <= 0:
             raise ValueError(f"init_std must be a positive number, got {init_std!r}")
 
         self.W_E = nn.Embedding(vocab, d_model)    # token embedding
         self.W_pos = nn.Embedding(n_ctx, d_model)  # learned position embedding
-        self.blocks = nn.ModuleList(Block(d_model, n_heads, self.d_head, self.d_mlp, layernorm)
-                                    for _ in range(n_layers))
+        self.blocks = nn.ModuleList(Block(d_model, n_heads, self.d_head, self.d_mlp, layernorm,
+                                          head_gates) for _ in range(n_layers))
         self.ln_final = nn.LayerNorm(d_model) if layernorm else nn.Identity()
         self.W_U = nn.Linear(d_model, vocab, bias=False)  # unembedding
+        gates = []
         for name, p in self.named_parameters():
-            if name.endswith("bias"):
+            if name.endswith("W_gate"):
+                gates.append(p)  # drawn last: the other weights match the ungated model's
+            elif name.endswith("bias"):
                 nn.init.zeros_(p)
             elif ".ln_" in name or name.startswith("ln_"):
                 nn.init.ones_(p)
             else:
                 nn.init.normal_(p, std=init_std)
+        for p in gates:
+            nn.init.normal_(p, std=init_std)
 
     def _check_heads(self, name: str, heads: Mapping) -> None:
         if not isinstance(heads, Mapping):
@@ -147,9 +174,12 @@ class Transformer(nn.Module):
                 last_position_only: bool = False) -> torch.Tensor:
         """tokens (B, T) -> logits (B, T, V), or (B, V) if ``last_position_only``.
 
-        cache: a dict to fill with ``attn{l}`` patterns (B, H, Tq, T), ``z{l}`` head values
-        (B, H, Tq, Dh), ``head_out{l}`` per-head writes to the residual stream (B, H, Tq, D),
-        ``resid{l}`` the residual stream entering layer l (B, T, D) and ``resid_final``.
+        cache: a dict to fill with ``attn{l}`` patterns (B, H, Tq, T), ``scores{l}`` the
+        attention logits before the softmax (B, H, Tq, T; -inf on future keys), ``z{l}`` head
+        values (B, H, Tq, Dh; after the gate, with ``head_gates``), ``head_out{l}`` per-head
+        writes to the residual stream (B, H, Tq, D), ``resid{l}`` the residual stream entering
+        layer l (B, T, D),
+        ``resid_final``, and with ``head_gates`` the gate logits ``gate{l}`` (B, H, Tq).
         ablate: ``{(layer, head): "zero" | "mean"}`` replaces that head's values z by zeros or
         by their mean over the batch (per position). patch: ``{(layer, head): z}`` replaces that
         head's values by ``z`` (B, Tq, Dh), e.g. ``cache["z1"][:, 0]`` from another run.
@@ -192,7 +222,7 @@ class Transformer(nn.Module):
         for layer, block in enumerate(self.blocks):
             if cache is not None:
                 cache[f"resid{layer}"] = x
-            pattern, z = block.attn(block.ln_attn(x), last_position_only)  # z (B, H, Tq, Dh)
+            scores, pattern, z, gate = block.attn.parts(block.ln_attn(x), last_position_only)
             edits = {h: m for (l_, h), m in ablate.items() if l_ == layer}
             patches = {h: p for (l_, h), p in patch.items() if l_ == layer}
             if edits or patches:
@@ -202,7 +232,10 @@ class Transformer(nn.Module):
                 for head, value in patches.items():
                     z[:, head] = value.to(z.dtype)
             if cache is not None:
+                cache[f"scores{layer}"] = scores
                 cache[f"attn{layer}"] = pattern
+                if gate is not None:
+                    cache[f"gate{layer}"] = gate
                 cache[f"z{layer}"] = z
                 cache[f"head_out{layer}"] = block.attn.head_outputs(z)
             if last_position_only:
