@@ -2,7 +2,12 @@ import numpy as np
 import pytest
 
 from emergence_lib.detect import detect_transition, first_crossing, lead
-from emergence_lib.fit import fit_linear, fit_logistic, logistic
+from emergence_lib.fit import (
+    fit_linear,
+    fit_logistic,
+    logistic,
+    steepness_ratio,
+)
 
 
 def test_fit_recovers_known_logistic():
@@ -24,6 +29,49 @@ def test_fixed_floor_and_ceiling():
     fit = fit_logistic(x, y, floor=0.0, ceil=1.0, n_boot=0)
     assert (fit.floor, fit.ceil) == (0.0, 1.0)
     assert fit.threshold == pytest.approx(6.0, rel=1e-3)
+
+
+def test_summary_shows_fixed_parameters_as_fixed():
+    x = np.geomspace(1e3, 1e5, 9)
+    y = logistic(x, 0, 1, 1e4, 3.0) + np.random.default_rng(1).normal(0, 0.02, 9)
+    fit = fit_logistic(x, y, floor=0.0, ceil=1.0, n_boot=30)
+    assert fit.fixed == ("floor", "ceil")
+    text = fit.summary()
+    assert "[0, 0]" not in text and "[1, 1]" not in text
+    assert text.count("fixed, not fitted") == 2 and "threshold" in text
+    free = fit_logistic(x, y, n_boot=0)
+    assert free.fixed == () and "fixed" not in free.summary()
+
+
+def test_bootstrap_draws_pair_up_for_the_steepness_ratio():
+    x = np.repeat(np.geomspace(1e3, 1e5, 6), 3)
+    rng = np.random.default_rng(2)
+    sharp = logistic(x, 0, 1, 1e4, 6.0) + rng.normal(0, 0.02, len(x))
+    gentle = logistic(x, 0, 1, 1e4, 1.0) + rng.normal(0, 0.02, len(x))
+    a = fit_logistic(x, sharp, floor=0.0, ceil=1.0, n_boot=60, seed=3)
+    b = fit_logistic(x, gentle, floor=0.0, ceil=1.0, n_boot=60, seed=3)
+    assert a.draws.shape == (60, 4) and b.draws.shape == (60, 4)
+    r = steepness_ratio(a, b)
+    assert r.ratio == pytest.approx(a.steepness / b.steepness)
+    lo, hi = r.interval
+    assert 1.0 < lo <= hi and r.share_steeper == 1.0 and r.n_draws == 60
+    assert "paired bootstrap" in r.summary()
+    flipped = steepness_ratio(b, a)
+    assert flipped.interval[1] < 1.0 and flipped.share_steeper == 0.0
+
+
+def test_steepness_ratio_bad_input():
+    x = np.geomspace(1e3, 1e5, 9)
+    y = logistic(x, 0, 1, 1e4, 3.0)
+    no_draws = fit_logistic(x, y, floor=0.0, ceil=1.0, n_boot=0)
+    some = fit_logistic(x, y, floor=0.0, ceil=1.0, n_boot=20)
+    other = fit_logistic(x, y, floor=0.0, ceil=1.0, n_boot=30)
+    with pytest.raises(ValueError, match="a has no bootstrap draws"):
+        steepness_ratio(no_draws, some)
+    with pytest.raises(ValueError, match="same n_boot"):
+        steepness_ratio(some, other)
+    with pytest.raises(TypeError, match="b must be a LogisticFit"):
+        steepness_ratio(some, 3.0)
 
 
 def test_linear_data_is_not_called_sigmoidal():

@@ -54,6 +54,10 @@ class LogisticFit:
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
     n_boot: int = 0
     confidence: float = 0.95
+    fixed: tuple[str, ...] = ()       # parameters given, not fitted (floor and/or ceil)
+    # (n_draws, 4) bootstrap refits (floor, ceil, threshold, steepness); same seed, n_boot and x
+    # give the same resamples, so two fits' draws pair up (see steepness_ratio)
+    draws: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def predict(self, x: np.ndarray | float) -> np.ndarray:
         return logistic(x, self.floor, self.ceil, self.threshold, self.steepness)
@@ -64,10 +68,13 @@ class LogisticFit:
         return self.r2 > self.linear.r2
 
     def summary(self) -> str:
-        """One line per parameter with its interval, then R^2 of both fits."""
+        """One line per parameter with its interval (or "fixed"), then R^2 of both fits."""
         lines = []
         for name in PARAMS:
             value = getattr(self, name)
+            if name in self.fixed:
+                lines.append(f"{name:>10} = {value:10.4g}   (fixed, not fitted)")
+                continue
             lo, hi = self.intervals.get(name, (float("nan"), float("nan")))
             lines.append(f"{name:>10} = {value:10.4g}   "
                          f"[{lo:.4g}, {hi:.4g}] ({self.confidence:.0%} bootstrap, n={self.n_boot})")
@@ -165,6 +172,7 @@ def fit_logistic(x: object, y: object, *, floor: float | None = None, ceil: floa
     r2 = r_squared(y, logistic(x, f, c, np.exp(lxc), k))
 
     intervals: dict[str, tuple[float, float]] = {}
+    draws_array = None
     if n_boot:
         rng = np.random.default_rng(seed)
         draws = []
@@ -175,11 +183,52 @@ def fit_logistic(x: object, y: object, *, floor: float | None = None, ceil: floa
             starts = [theta, _starts(logx[idx], y[idx], floor, ceil)[4]]
             draws.append(_fit_once(logx[idx], y[idx], floor, ceil, starts)[0])
         if draws:
-            draws = np.array(draws)
-            draws[:, 2] = np.exp(draws[:, 2])
+            draws_array = np.array(draws)
+            draws_array[:, 2] = np.exp(draws_array[:, 2])
             q = [(1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100]
             for i, name in enumerate(PARAMS):
-                lo, hi = np.percentile(draws[:, i], q)
+                lo, hi = np.percentile(draws_array[:, i], q)
                 intervals[name] = (float(lo), float(hi))
+    fixed = tuple(name for name, given in (("floor", floor), ("ceil", ceil)) if given is not None)
     return LogisticFit(float(f), float(c), float(np.exp(lxc)), float(k), r2,
-                       fit_linear(x, y), intervals, n_boot, confidence)
+                       fit_linear(x, y), intervals, n_boot, confidence, fixed, draws_array)
+
+
+@dataclass(frozen=True)
+class SteepnessRatio:
+    """k(a) / k(b) with a paired-bootstrap interval, and the share of refits where a is steeper."""
+
+    ratio: float
+    interval: tuple[float, float]
+    share_steeper: float            # share of paired refits with k(a) > k(b)
+    n_draws: int
+    confidence: float
+
+    def summary(self) -> str:
+        lo, hi = self.interval
+        return (f"steepness ratio {self.ratio:.3g}, {self.confidence:.0%} paired bootstrap "
+                f"[{lo:.3g}, {hi:.3g}]; steeper in {self.share_steeper:.0%} of {self.n_draws} "
+                "paired refits")
+
+
+def steepness_ratio(a: LogisticFit, b: LogisticFit) -> SteepnessRatio:
+    """How many times steeper fit ``a`` is than fit ``b``, with a paired-bootstrap interval.
+
+    Both fits must come from ``fit_logistic`` on the same x with the same ``n_boot`` and
+    ``seed`` (e.g. two metrics of one model family), so their bootstrap draws resample the same
+    points and pair up one to one.
+    """
+    for name, f in (("a", a), ("b", b)):
+        if not isinstance(f, LogisticFit):
+            raise TypeError(f"{name} must be a LogisticFit, got {type(f).__name__}")
+        if f.draws is None or not len(f.draws):
+            raise ValueError(f"{name} has no bootstrap draws: fit it with n_boot > 0")
+    if len(a.draws) != len(b.draws) or a.n_boot != b.n_boot:
+        raise ValueError(f"a and b must be fitted on the same x with the same n_boot and seed; "
+                         f"got {len(a.draws)} and {len(b.draws)} draws (n_boot {a.n_boot} and "
+                         f"{b.n_boot})")
+    ratios = a.draws[:, 3] / b.draws[:, 3]
+    q = [(1 - a.confidence) / 2 * 100, (1 + a.confidence) / 2 * 100]
+    lo, hi = np.percentile(ratios, q)
+    return SteepnessRatio(a.steepness / b.steepness, (float(lo), float(hi)),
+                          float(np.mean(ratios > 1.0)), len(ratios), a.confidence)
