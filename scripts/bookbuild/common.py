@@ -1,0 +1,79 @@
+"""What every stage of the build shares: the repository root, errors, chapters, output paths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+EDITIONS = ("instructor", "student")
+MODES = ("FAST", "FULL")
+
+
+class BuildError(RuntimeError):
+    """A problem that stops the build, with a message meant for the person running it."""
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One chapter: ``docname`` is its toc entry, e.g. ``notebooks/01_scaling_paradox``."""
+
+    docname: str
+
+    @property
+    def number(self) -> str:
+        """The two-digit chapter number, e.g. ``"01"``."""
+        return Path(self.docname).name[:2]
+
+    @property
+    def stem(self) -> str:
+        """The file name without suffix, e.g. ``"01_scaling_paradox"``."""
+        return Path(self.docname).name
+
+    def source(self, root: Path = REPO) -> Path:
+        """The jupytext source ``notebooks/NN_slug.py``."""
+        return root / f"{self.docname}.py"
+
+
+@dataclass(frozen=True)
+class EditionPaths:
+    """Where one edition's staged sources, HTML, timings and cached runs go."""
+
+    edition: str
+    root: Path = REPO
+
+    @property
+    def out(self) -> Path:
+        """``_build`` for the instructor edition, ``_build/student`` for the student one."""
+        base = self.root / "_build"
+        return base if self.edition == "instructor" else base / self.edition
+
+    @property
+    def staging(self) -> Path:
+        """The staged book source (mirrors the repository layout)."""
+        return self.out / "staging"
+
+    @property
+    def executed(self) -> Path:
+        """The chapters' working directory: the staged ``notebooks/`` folder."""
+        return self.staging / "notebooks"
+
+    @property
+    def html(self) -> Path:
+        """The final HTML site."""
+        return self.out / "html"
+
+    @property
+    def timings(self) -> Path:
+        """Per-chapter execution times of the last build, as JSON."""
+        return self.out / "timings.json"
+
+    @property
+    def jb_work(self) -> Path:
+        """Jupyter Book's own output folder (``<jb_work>/_build/html``, doctrees)."""
+        return self.root / "_build" / ".jupyter-book" / self.edition
+
+    @property
+    def cache(self) -> Path:
+        """Cached chapter runs of this edition, one folder per mode and chapter."""
+        return self.root / "_build" / "cache" / self.edition

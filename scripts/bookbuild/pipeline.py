@@ -1,0 +1,163 @@
+"""The whole build, stage after stage: toc, execution (or the cache), status page, site."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from . import cache
+from .common import EDITIONS, REPO, BuildError, Chapter, EditionPaths
+from .execute import DEFAULT_TIMEOUT_S, ChapterRun, execute_chapter
+from .site import jupyter_book_build, stage_sources, stage_unexecuted
+from .status import git_commit, machine_info, status_markdown, timings_record, utc_now
+from .toc import check_repository_url, load_yaml, select_chapters, toc_chapters
+
+
+def run_chapter(
+    chapter: Chapter,
+    paths: EditionPaths,
+    *,
+    full: bool,
+    force: bool,
+    library: str,
+    tracks_reads: bool,
+    commit: str,
+    timeout_s: int = DEFAULT_TIMEOUT_S,
+    execute: Callable[..., ChapterRun] = execute_chapter,
+) -> ChapterRun:
+    """Reuse the chapter's cached run if it is current, else execute it (and cache the run).
+
+    ``execute`` has :func:`execute_chapter`'s signature (tests pass a fake).
+    """
+    mode = "FULL" if full else "FAST"
+    key = cache.chapter_key(
+        chapter, mode=mode, edition=paths.edition, root=paths.root, library=library
+    )
+    entry = cache.entry_dir(paths, mode, chapter)
+    meta = cache.load_meta(entry)
+    reason = cache.stale_reason(meta, key, paths.executed, force=force)
+    notebook = paths.executed / f"{chapter.stem}.ipynb"
+    if reason is None and meta is not None:
+        cache.restore(entry, meta, paths.executed, notebook)
+        return ChapterRun(
+            chapter,
+            float(meta["seconds"]),
+            ok=True,
+            widgets=int(meta.get("widgets", 0)),
+            reused=True,
+            reason="cached run is current",
+            run_date=str(meta.get("date", "")),
+            run_commit=str(meta.get("commit", "unknown")),
+        )
+    print(f"[execute] {chapter.docname} ({reason}) ...", flush=True)
+    watch = cache.Watch.start(paths.executed)
+    date = utc_now()
+    run = execute(
+        chapter,
+        paths.executed,
+        edition=paths.edition,
+        full=full,
+        timeout_s=timeout_s,
+        root=paths.root,
+    )
+    run.reason, run.run_date, run.run_commit = reason, date, commit
+    if run.ok:
+        written, reads = watch.finish(tracks_reads)
+        meta = {
+            "chapter": chapter.docname,
+            "key": key,
+            "reads": reads,
+            "seconds": round(run.seconds, 2),
+            "widgets": run.widgets,
+            "date": date,
+            "commit": commit,
+        }
+        cache.store(entry, notebook, paths.executed, written, meta)
+    return run
+
+
+def build(
+    edition: str = "instructor",
+    *,
+    full: bool = False,
+    chapters_sel: str | None = None,
+    timeout_s: int = DEFAULT_TIMEOUT_S,
+    strict: bool = True,
+    force: bool = False,
+    root: Path = REPO,
+) -> int:
+    """Run the whole pipeline; return a process exit code. ``force``: execute every chapter."""
+    if edition not in EDITIONS:
+        raise BuildError(f"EDITION must be one of {EDITIONS}, not {edition!r}")
+    paths = EditionPaths(edition, root)
+    config = load_yaml(root / "_config.yml")
+    toc = load_yaml(root / "_toc.yml")
+    url = check_repository_url(config)
+    all_chapters = toc_chapters(toc)
+    chapters = select_chapters(all_chapters, chapters_sel)
+    mode = "FULL" if full else "FAST"
+    print(f"Building the {edition} edition ({mode}) of {len(chapters)} chapter(s); repo {url}")
+
+    stage_sources(paths, config, toc)
+    for chapter in all_chapters:
+        if chapter not in chapters:
+            stage_unexecuted(chapter, paths.executed, edition=edition, root=root)
+    library = cache.digest_tree(root / cache.LIBRARY)
+    tracks_reads = cache.atime_records_reads(paths.executed)
+    commit = git_commit()
+    runs: list[ChapterRun] = []
+    for chapter in chapters:
+        run = run_chapter(
+            chapter,
+            paths,
+            full=full,
+            force=force,
+            library=library,
+            tracks_reads=tracks_reads,
+            commit=commit,
+            timeout_s=timeout_s,
+        )
+        if run.reused:
+            print(
+                f"[cache] {chapter.docname}: reused the run of {run.run_date} "
+                f"(commit {run.run_commit}, {run.seconds:.1f} s)",
+                flush=True,
+            )
+        else:
+            state = "ok" if run.ok else "FAILED"
+            print(f"[execute] {chapter.docname}: {state} in {run.seconds:.1f} s", flush=True)
+        if not run.ok:
+            print(run.error, file=sys.stderr, flush=True)
+        runs.append(run)
+
+    skipped = [c for c in all_chapters if c not in chapters]
+    record = timings_record(
+        runs, edition=edition, full=full, info=machine_info(), not_executed=skipped
+    )
+    paths.out.mkdir(parents=True, exist_ok=True)
+    paths.timings.write_text(json.dumps(record, indent=2) + "\n")
+    failed = [r for r in runs if not r.ok]
+    if failed:
+        names = ", ".join(r.chapter.docname for r in failed)
+        print(
+            f"\n{len(failed)} chapter(s) failed to execute: {names}\n"
+            f"The executed notebooks (with the traceback) are in {paths.executed}.",
+            file=sys.stderr,
+        )
+        return 1
+    (paths.staging / "book" / "status.md").write_text(status_markdown(record))
+
+    start = time.perf_counter()
+    jupyter_book_build(paths, strict=strict)
+    print(f"[site] built in {time.perf_counter() - start:.1f} s")
+    executed = sum(r.seconds for r in runs if not r.reused)
+    reused = sum(1 for r in runs if r.reused)
+    print(
+        f"\nHTML: {paths.html / 'index.html'}  (chapters executed in {executed:.1f} s; "
+        f"{reused} reused from the cache)"
+    )
+    print(f"Timings: {paths.timings}")
+    return 0

@@ -1,0 +1,74 @@
+"""Stage the book (config, toc, ``book/``, chapter notebooks) and run ``jupyter-book build``."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .common import REPO, BuildError, Chapter, EditionPaths
+from .execute import read_chapter
+
+
+def stage_unexecuted(chapter: Chapter, out_dir: Path, *, edition: str, root: Path = REPO) -> None:
+    """Stage a chapter left out of a ``CHAPTERS=`` subset build: inputs only, with a note.
+
+    Keeping the page (rather than dropping it from the toc) keeps cross-references valid,
+    so the subset build stays warning-free.
+    """
+    import nbformat
+
+    nb = read_chapter(chapter, edition, root)
+    note = nbformat.v4.new_markdown_cell(
+        "```{note}\nThis chapter was not executed in this build (a `CHAPTERS=` subset build); "
+        "run `make book` for its outputs.\n```"
+    )
+    nb.cells.insert(1 if nb.cells and nb.cells[0].cell_type == "markdown" else 0, note)
+    nbformat.write(nb, out_dir / f"{chapter.stem}.ipynb")
+
+
+def stage_sources(paths: EditionPaths, config: dict[str, Any], toc: dict[str, Any]) -> None:
+    """Create the staged book: config (edition-adjusted), toc, ``book/``."""
+    staging = paths.staging
+    if staging.exists():
+        shutil.rmtree(staging)
+    (staging / "notebooks").mkdir(parents=True)
+    shutil.copytree(paths.root / "book", staging / "book")
+
+    staged_config = copy.deepcopy(config)
+    staged_config.setdefault("execute", {})["execute_notebooks"] = "off"
+    sphinx_config = staged_config.setdefault("sphinx", {}).setdefault("config", {})
+    if paths.edition == "student":
+        staged_config["title"] = f"{config.get('title', 'Book')} (student edition)"
+        sphinx_config["hide_solutions"] = True
+    else:
+        sphinx_config["hide_solutions"] = False
+    (staging / "_config.yml").write_text(yaml.safe_dump(staged_config, sort_keys=False))
+
+    (staging / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
+
+
+def jupyter_book_build(paths: EditionPaths, *, strict: bool = True) -> None:
+    """Run ``jupyter-book build`` on the staged copy and move the HTML into place."""
+    exe = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(paths.staging)]
+    cmd += ["--path-output", str(paths.jb_work), "--all"]
+    if strict:
+        cmd += ["-W", "-n", "--keep-going"]
+    print("$", " ".join(cmd), flush=True)
+    result = subprocess.run(cmd, cwd=paths.root)
+    built = paths.jb_work / "_build" / "html"
+    if result.returncode != 0:
+        raise BuildError(
+            f"jupyter-book build failed (exit {result.returncode}); see the Sphinx warnings above"
+        )
+    if paths.html.exists():
+        shutil.rmtree(paths.html)
+    paths.html.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(built), str(paths.html))
+

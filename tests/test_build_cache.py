@@ -1,0 +1,278 @@
+"""The build cache (scripts/bookbuild/cache.py): which changes re-execute a chapter.
+
+No real chapter runs: ``fake_execute`` stands in for papermill. Fake chapter 01 writes a
+checkpoint into the working directory's ``.cache/``, fake chapter 02 reads it (as chapter 2
+reads chapter 1's checkpoints), fake chapter 03 ignores it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import build_book  # noqa: E402
+from bookbuild import cache  # noqa: E402
+from bookbuild.common import Chapter, EditionPaths  # noqa: E402
+from bookbuild.execute import ChapterRun  # noqa: E402
+from bookbuild.pipeline import run_chapter  # noqa: E402
+from bookbuild.status import status_markdown, timings_record  # noqa: E402
+
+CH1, CH2, CH3 = (Chapter(f"notebooks/{s}") for s in ("01_fake", "02_fake", "03_fake"))
+CHECKPOINT = ".cache/model.pt"
+
+
+class FakeBook:
+    """A tiny repository (three fake chapters, a one-file library) and a fake executor."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.checkpoint = b"weights v1"  # what fake chapter 01 writes
+        self.executed: list[str] = []  # chapter numbers, in execution order
+        self.fail: set[str] = set()
+        for chapter in (CH1, CH2, CH3):
+            self.write_source(chapter, f"# %% [markdown]\n# # {chapter.stem}\n")
+        (root / "src" / "emergence_lib").mkdir(parents=True)
+        (root / "src" / "emergence_lib" / "__init__.py").write_text("VERSION = 1\n")
+
+    def write_source(self, chapter: Chapter, text: str) -> None:
+        """Write a chapter's jupytext source."""
+        chapter.source(self.root).parent.mkdir(parents=True, exist_ok=True)
+        chapter.source(self.root).write_text(text)
+
+    def execute(self, chapter: Chapter, out_dir: Path, **kwargs: object) -> ChapterRun:
+        """Stand-in for ``execute_chapter``: write the notebook, touch the shared checkpoint."""
+        self.executed.append(chapter.number)
+        nbformat.write(nbformat.v4.new_notebook(), out_dir / f"{chapter.stem}.ipynb")
+        if chapter.number in self.fail:
+            return ChapterRun(chapter, 1.0, ok=False, error="cell 3 raised CheckFailed")
+        ckpt = out_dir / CHECKPOINT
+        if chapter == CH1:
+            ckpt.parent.mkdir(exist_ok=True)
+            ckpt.write_bytes(self.checkpoint)
+        elif chapter == CH2:
+            if ckpt.is_file():
+                ckpt.read_bytes()  # reuse chapter 1's model
+            else:
+                ckpt.parent.mkdir(exist_ok=True)
+                ckpt.write_bytes(self.checkpoint)  # train it here
+        return ChapterRun(chapter, 10.0 + int(chapter.number), ok=True, widgets=2)
+
+    def build(
+        self,
+        chapters: tuple[Chapter, ...] = (CH1, CH2, CH3),
+        *,
+        edition: str = "instructor",
+        full: bool = False,
+        force: bool = False,
+        tracks_reads: bool | None = None,
+        commit: str = "abc1234",
+    ) -> dict[str, ChapterRun]:
+        """One build: a fresh working directory, the chapters in order, as the pipeline does."""
+        paths = EditionPaths(edition, self.root)
+        if paths.staging.exists():
+            shutil.rmtree(paths.staging)
+        paths.executed.mkdir(parents=True)
+        if tracks_reads is None:
+            tracks_reads = cache.atime_records_reads(paths.executed)
+        library = cache.digest_tree(self.root / cache.LIBRARY)
+        return {
+            c.number: run_chapter(
+                c,
+                paths,
+                full=full,
+                force=force,
+                library=library,
+                tracks_reads=tracks_reads,
+                commit=commit,
+                execute=self.execute,
+            )
+            for c in chapters
+        }
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> FakeBook:
+    return FakeBook(tmp_path)
+
+
+def reasons(runs: dict[str, ChapterRun]) -> dict[str, str]:
+    return {number: run.reason for number, run in runs.items()}
+
+
+def test_first_build_executes_second_reuses(book: FakeBook) -> None:
+    first = book.build(commit="abc1234")
+    assert book.executed == ["01", "02", "03"]
+    assert set(reasons(first).values()) == {"no cached run"}
+    second = book.build(commit="def5678")
+    assert book.executed == ["01", "02", "03"], "nothing changed: nothing may run again"
+    for number, run in second.items():
+        assert run.reused and run.ok
+        assert run.run_commit == "abc1234", "a reused run keeps the commit it was made on"
+        assert run.run_date == first[number].run_date
+        assert run.seconds == first[number].seconds and run.widgets == 2
+    paths = EditionPaths("instructor", book.root)
+    assert (paths.executed / "02_fake.ipynb").is_file(), "the cached notebook is staged"
+    assert (paths.executed / CHECKPOINT).read_bytes() == b"weights v1", "files are restored"
+
+
+def test_source_change_reexecutes_only_that_chapter(book: FakeBook) -> None:
+    book.build()
+    book.write_source(CH3, "# %% [markdown]\n# # Chapter 3, edited\n")
+    runs = book.build()
+    assert book.executed[3:] == ["03"]
+    assert runs["03"].reason == "chapter source changed"
+    assert runs["01"].reused and runs["02"].reused
+
+
+def test_library_change_reexecutes_every_chapter(book: FakeBook) -> None:
+    book.build()
+    (book.root / "src" / "emergence_lib" / "train.py").write_text("STEPS = 10\n")
+    runs = book.build()
+    assert book.executed[3:] == ["01", "02", "03"]
+    assert set(reasons(runs).values()) == {"library (src/emergence_lib) changed"}
+
+
+def test_library_bytecode_does_not_count(book: FakeBook) -> None:
+    book.build()
+    pycache = book.root / "src" / "emergence_lib" / "__pycache__"
+    pycache.mkdir()
+    (pycache / "__init__.cpython-311.pyc").write_bytes(b"\x00")
+    book.build()
+    assert book.executed == ["01", "02", "03"]
+
+
+def test_mode_and_edition_have_their_own_runs(book: FakeBook) -> None:
+    book.build()
+    full = book.build(full=True)
+    assert set(reasons(full).values()) == {"no cached run"}, "FULL never reuses a FAST run"
+    student = book.build(edition="student")
+    assert set(reasons(student).values()) == {"no cached run"}
+    count = len(book.executed)
+    again = book.build()  # FAST instructor: still cached
+    assert len(book.executed) == count and all(r.reused for r in again.values())
+
+
+def test_force_executes_everything(book: FakeBook) -> None:
+    book.build()
+    runs = book.build(force=True)
+    assert book.executed[3:] == ["01", "02", "03"]
+    assert set(reasons(runs).values()) == {"--force"}
+    assert book.build()["02"].reused, "a forced run refreshes the cache"
+
+
+def test_chapter_reading_an_earlier_chapters_file(book: FakeBook) -> None:
+    book.build()
+    # Chapter 1 edited, same checkpoint: chapter 2 (which read it) stays cached.
+    book.write_source(CH1, "# %% [markdown]\n# # Chapter 1, prose edited\n")
+    runs = book.build()
+    assert book.executed[3:] == ["01"] and runs["02"].reused
+    # Chapter 1 now writes a different checkpoint: chapter 2 runs again.
+    book.write_source(CH1, "# %% [markdown]\n# # Chapter 1, new training\n")
+    book.checkpoint = b"weights v2"
+    runs = book.build()
+    assert runs["02"].reason == f"input {CHECKPOINT} changed"
+    if not cache.atime_records_reads(book.root / "_build"):
+        pytest.skip("this file system does not record reads (noatime)")
+    assert book.executed[4:] == ["01", "02"], "chapter 3 never read the checkpoint"
+
+
+def test_chapter_2_alone_then_with_chapter_1(book: FakeBook) -> None:
+    """A CHAPTERS=02 build trains chapter 2's model itself; a later full build stays valid."""
+    book.build((CH2,))
+    runs = book.build()
+    assert book.executed == ["02", "01", "03"], "chapter 2 read nothing the first time"
+    assert runs["02"].reused
+
+
+def test_without_read_tracking_every_earlier_file_counts(book: FakeBook) -> None:
+    book.build(tracks_reads=False)
+    book.write_source(CH1, "# %% [markdown]\n# # new training\n")
+    book.checkpoint = b"weights v2"
+    runs = book.build(tracks_reads=False)
+    assert book.executed[3:] == ["01", "02", "03"]
+    assert runs["03"].reason == f"input {CHECKPOINT} changed"
+
+
+def test_missing_input_reexecutes(book: FakeBook) -> None:
+    book.build()
+    book.build((CH2, CH3))  # chapter 1 left out: its checkpoint is not in the folder
+    assert book.executed[3:] == ["02"]
+
+
+def test_failed_run_is_not_cached(book: FakeBook) -> None:
+    book.build()
+    book.write_source(CH3, "# %% [markdown]\n# # broken\n")
+    book.fail = {"03"}
+    assert not book.build()["03"].ok
+    book.fail = set()
+    runs = book.build()
+    assert runs["03"].reason == "chapter source changed" and runs["03"].ok
+    assert runs["03"].reused is False
+
+
+def test_corrupt_meta_means_no_cached_run(book: FakeBook) -> None:
+    book.build()
+    entry = cache.entry_dir(EditionPaths("instructor", book.root), "FAST", CH1)
+    (entry / cache.META).write_text("{not json")
+    assert book.build()["01"].reason == "no cached run"
+
+
+def test_stale_reason_names_each_key_part(book: FakeBook) -> None:
+    key = {"source": "a", "library": "b", "mode": "FAST"}
+    meta = {"key": dict(key), "reads": {}}
+    assert cache.stale_reason(meta, key, book.root) is None
+    assert cache.stale_reason(meta, key, book.root, force=True) == "--force"
+    assert cache.stale_reason(None, key, book.root) == "no cached run"
+    assert cache.stale_reason(meta, {**key, "mode": "FULL"}, book.root) == "mode changed"
+    meta["reads"] = {"gone.pt": "0" * 64}
+    assert cache.stale_reason(meta, key, book.root) == "input gone.pt is missing"
+
+
+def test_status_page_says_executed_or_reused(book: FakeBook) -> None:
+    book.build(commit="abc1234")
+    book.write_source(CH3, "# %% [markdown]\n# # edited\n")
+    runs = book.build(commit="def5678")
+    record = timings_record(runs.values(), edition="instructor", full=False, info={"CPU": "x"})
+    rows = {row["chapter"]: row for row in record["chapters"]}
+    assert rows[CH1.docname]["executed"] is False and rows[CH1.docname]["run_commit"] == "abc1234"
+    assert rows[CH3.docname]["executed"] is True
+    assert record["executed_seconds"] == 13.0 and record["total_seconds"] == 11 + 12 + 13
+    page = status_markdown(record)
+    line1 = next(x for x in page.splitlines() if CH1.docname in x)
+    line3 = next(x for x in page.splitlines() if CH3.docname in x)
+    assert "reused from the cache: run of" in line1 and "`abc1234`" in line1
+    assert " UTC" in line1
+    assert "executed (chapter source changed)" in line3
+    assert json.loads(json.dumps(record)) == record
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("true", True), ("1", True), ("yes", True), ("", False), ("false", False), ("0", False)],
+)
+def test_ci_means_force(value: str, expected: bool) -> None:
+    assert build_book.running_in_ci({"CI": value}) is expected
+    assert build_book.running_in_ci({}) is False
+
+
+def test_main_passes_force(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, object] = {}
+
+    def fake_build(edition: str, **kwargs: object) -> int:
+        seen.update(kwargs)
+        return 0
+
+    monkeypatch.setattr(build_book, "build", fake_build)
+    monkeypatch.delenv("CI", raising=False)
+    assert build_book.main(["--chapters", "00"]) == 0 and seen["force"] is False
+    assert build_book.main(["--force"]) == 0 and seen["force"] is True
+    monkeypatch.setenv("CI", "true")
+    assert build_book.main([]) == 0 and seen["force"] is True
