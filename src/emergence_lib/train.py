@@ -55,6 +55,70 @@ class TrainConfig:
         check_int("seed", self.seed, minimum=0)
 
 
+class CheckpointError(ValueError):
+    """A checkpoint (or sweep-cache entry) that cannot be used; the message names the file,
+    what is wrong with it and what to do."""
+
+
+def _describe_unreadable(path: Path, err: BaseException) -> str:
+    """Why ``torch.load`` failed, in words that never advise an unsafe load."""
+    size = path.stat().st_size if path.exists() else 0
+    with open(path, "rb") as f:
+        head = f.read(4)
+    refused = type(err).__name__ == "UnpicklingError" and "Weights only load failed" in str(err)
+    if size == 0:
+        return "the file is empty (written by a run that was killed, or a failed copy?)"
+    if head.startswith(b"PK") and refused:
+        return ("it is a PyTorch file this library did not write: it holds Python objects "
+                "that a safe load (weights_only=True) refuses to run")
+    if head.startswith(b"PK"):
+        return ("it is a truncated or corrupt PyTorch file (written by a run that was killed, "
+                "or an incomplete copy?)")
+    return (f"it is not a PyTorch file this library wrote (random bytes, another format, or "
+            f"a pickle that a safe load refuses to run; {type(err).__name__})")
+
+
+def load_file(path: str | Path, what: str = "checkpoint") -> Any:
+    """``torch.load(path, weights_only=True)``, or a ``CheckpointError`` naming the file, what is
+    wrong and what to do; never an unsafe load, and never advice to make one."""
+    path = Path(path)
+    fix = f"delete it (rm '{path}') to start afresh, or pass another path"
+    if path.is_dir():
+        raise CheckpointError(f"{what} {path} is a folder, not a file: pass a file path")
+    try:
+        return torch.load(path, weights_only=True)
+    except Exception as err:  # every failure gets the same safe advice
+        reason = _describe_unreadable(path, err)
+    raise CheckpointError(f"{what} {path} cannot be read: {reason}. Loading stays "
+                          f"weights_only=True, so an untrusted file never runs code: {fix}.")
+
+
+_CHECKPOINT_KEYS = ("config", "step", "model", "optimizer", "scheduler", "generator", "history",
+                    "snapshots", "last_loss")
+
+
+def _check_model_state(path: Path, state: Mapping, model: nn.Module) -> None:
+    """Refuse (before touching ``model``) weights whose names or shapes differ from its own."""
+    fix = f"delete it (rm '{path}') or pass another path for this model's checkpoint"
+    if not isinstance(state, Mapping):
+        raise CheckpointError(f"checkpoint {path} holds no model weights (its 'model' entry is "
+                              f"a {type(state).__name__}): {fix}")
+    own = model.state_dict()
+    missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
+    shapes = [f"{k}: {tuple(state[k].shape)} in the file, {tuple(v.shape)} here"
+              for k, v in own.items() if k in state and isinstance(state[k], torch.Tensor)
+              and state[k].shape != v.shape]
+    if missing or unexpected or shapes:
+        found = "; ".join(part for part in (
+            f"missing {missing[:4]}{' ...' if len(missing) > 4 else ''}" if missing else "",
+            f"unexpected {unexpected[:4]}{' ...' if len(unexpected) > 4 else ''}"
+            if unexpected else "",
+            f"other shapes ({'; '.join(shapes[:3])}{' ...' if len(shapes) > 3 else ''})"
+            if shapes else "") if part)
+        raise CheckpointError(f"checkpoint {path} holds the weights of another model "
+                              f"({type(model).__name__} here: {found}): {fix}")
+
+
 class History:
     """Metric values recorded at logged steps: ``history["test_acc"]`` -> array over ``steps``."""
 
@@ -227,18 +291,30 @@ def train(model: nn.Module, loss_fn: LossFn, data: Sampler | Sequence[torch.Tens
 
     path = Path(checkpoint) if checkpoint is not None else None
     if path is not None and path.exists():
-        state = torch.load(path, weights_only=True)
+        state = load_file(path, "checkpoint")
+        if not isinstance(state, Mapping) or not set(_CHECKPOINT_KEYS) <= set(state):
+            found = sorted(state)[:6] if isinstance(state, Mapping) else type(state).__name__
+            raise CheckpointError(f"checkpoint {path} is a PyTorch file but not a checkpoint of "
+                                  f"train() (it holds {found}, not {list(_CHECKPOINT_KEYS)}): "
+                                  f"delete it (rm '{path}') or pass another path")
         if state["config"] != _config_dict(config):
-            raise ValueError(f"checkpoint {path} was written with config {state['config']}, "
-                             f"not {_config_dict(config)}; delete it or choose another path")
+            raise CheckpointError(f"checkpoint {path} was written with config "
+                                  f"{state['config']}, not {_config_dict(config)}; delete it or "
+                                  f"choose another path")
+        _check_model_state(path, state["model"], model)
+        try:
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            generator.set_state(state["generator"])
+            history = History.from_dict(state["history"])
+            kept = {int(k): v for k, v in state["snapshots"].items()}
+            start = resumed_from = int(state["step"])
+            last_loss = float(state["last_loss"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as err:
+            raise CheckpointError(f"checkpoint {path} has a damaged or foreign training state "
+                                  f"({type(err).__name__}: {str(err)[:200]}): delete it "
+                                  f"(rm '{path}') or pass another path") from None
         model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        generator.set_state(state["generator"])
-        history = History.from_dict(state["history"])
-        kept = {int(k): v for k, v in state["snapshots"].items()}
-        start = resumed_from = int(state["step"])
-        last_loss = float(state["last_loss"])
 
     def save(step: int) -> None:
         if path is None:
