@@ -1,8 +1,11 @@
 """Time each chapter's FAST execution: papermill, one chapter at a time, nothing else running.
 
-Uses the same executor as the book build (``scripts/build_book.py``), so the numbers are
-what ``make book`` spends per chapter (kernel start included). Prints a table and writes
-``_build/bench_chapters.json``.
+Uses the same executor as the book build (``scripts/bookbuild/execute.py``), so the numbers
+are what ``make book`` spends per chapter (kernel start included); the build cache is not used.
+Beside each chapter it prints the machine's fp32 matmul ceiling
+(``emergence_lib.bench.matmul_gflops``, at the thread count the chapters use), measured just
+before that chapter, so a slow time can be told from a slow or busy machine. Prints a table
+and writes ``_build/bench_chapters.json``.
 
 Usage::
 
@@ -16,28 +19,59 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import statistics
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
-import build_book  # noqa: E402  (scripts/ is not a package)
+from bookbuild.common import BuildError  # noqa: E402  (scripts/ is not a package)
+from bookbuild.execute import DEFAULT_TIMEOUT_S, execute_chapter  # noqa: E402
+from bookbuild.status import machine_info  # noqa: E402
+from bookbuild.toc import load_yaml, select_chapters, toc_chapters  # noqa: E402
 
 
-def bench(chapters_sel: str | None, repeat: int, full: bool, timeout_s: int) -> dict:
-    """Execute the selected chapters ``repeat`` times each; return the JSON record."""
-    toc = build_book.load_yaml(REPO / "_toc.yml")
-    chapters = build_book.select_chapters(build_book.toc_chapters(toc), chapters_sel)
+def matmul_ceiling() -> float:
+    """The fp32 matmul ceiling in GFLOP/s, on the threads the chapters use (EMERGENCE_THREADS)."""
+    from emergence_lib.bench import matmul_gflops
+    from emergence_lib.utils import configure_threads
+
+    configure_threads()
+    return matmul_gflops()
+
+
+def bench(
+    chapters_sel: str | None,
+    repeat: int,
+    full: bool,
+    timeout_s: int,
+    *,
+    root: Path = REPO,
+    execute: Callable[..., Any] = execute_chapter,
+    ceiling: Callable[[], float] = matmul_ceiling,
+) -> dict:
+    """Execute the selected chapters ``repeat`` times each; return the JSON record.
+
+    ``execute`` and ``ceiling`` default to the real executor and matmul measurement (tests
+    pass fakes).
+    """
+    if repeat < 1:
+        raise BuildError(f"--repeat must be >= 1, got {repeat}")
+    toc = load_yaml(root / "_toc.yml")
+    chapters = select_chapters(toc_chapters(toc), chapters_sel)
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-chapters-") as tmp:
         for chapter in chapters:
+            gflops = ceiling()
             seconds = []
             for i in range(repeat):
-                run = build_book.execute_chapter(
-                    chapter, Path(tmp) / f"run{i}", full=full, timeout_s=timeout_s
+                run = execute(
+                    chapter, Path(tmp) / f"run{i}", full=full, timeout_s=timeout_s, root=root
                 )
                 if not run.ok:
                     raise SystemExit(f"{chapter.docname} failed:\n{run.error}")
@@ -49,29 +83,41 @@ def bench(chapters_sel: str | None, repeat: int, full: bool, timeout_s: int) -> 
                     "runs_s": [round(s, 2) for s in seconds],
                     "median_s": round(statistics.median(seconds), 2),
                     "min_s": round(min(seconds), 2),
+                    "ceiling_gflops": round(gflops, 1),
                 }
             )
     return {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "mode": "FULL" if full else "FAST",
         "repeat": repeat,
-        "machine": build_book.machine_info(),
+        "machine": machine_info(),
         "chapters": rows,
         "total_median_s": round(sum(r["median_s"] for r in rows), 2),
+        "ceiling_gflops_median": round(statistics.median(r["ceiling_gflops"] for r in rows), 1)
+        if rows
+        else None,
     }
 
 
 def print_table(record: dict) -> None:
     """Print the per-chapter timings as a plain-text table."""
     width = max([len(r["chapter"]) for r in record["chapters"]] + [7])
-    print(f"\n{'chapter':<{width}}  {'median s':>9}  {'min s':>7}")
+    print(f"\n{'chapter':<{width}}  {'median s':>9}  {'min s':>7}  {'matmul GFLOP/s':>14}")
     for row in record["chapters"]:
-        print(f"{row['chapter']:<{width}}  {row['median_s']:>9.1f}  {row['min_s']:>7.1f}")
-    print(f"{'total':<{width}}  {record['total_median_s']:>9.1f}")
+        print(
+            f"{row['chapter']:<{width}}  {row['median_s']:>9.1f}  {row['min_s']:>7.1f}  "
+            f"{row['ceiling_gflops']:>14.1f}"
+        )
+    print(
+        f"{'total':<{width}}  {record['total_median_s']:>9.1f}  {'':>7}  "
+        f"{record['ceiling_gflops_median']:>14.1f} (median)"
+    )
     machine = record["machine"]
     print(
         f"\n{record['mode']} on {machine['CPU']} ({machine['CPU cores (usable)']} cores), "
-        f"torch {machine['torch']}, OMP_NUM_THREADS={machine['OMP_NUM_THREADS']}"
+        f"torch {machine['torch']}, OMP_NUM_THREADS={machine['OMP_NUM_THREADS']}, "
+        f"EMERGENCE_THREADS={os.environ.get('EMERGENCE_THREADS', 'unset')}; "
+        "matmul GFLOP/s: fp32 ceiling measured just before each chapter"
     )
 
 
@@ -81,12 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chapters", default=None, help="comma list of chapter numbers")
     parser.add_argument("--repeat", type=int, default=1, help="executions per chapter")
     parser.add_argument("--full", action="store_true", help="time FULL instead of FAST")
-    parser.add_argument("--timeout", type=int, default=build_book.DEFAULT_TIMEOUT_S)
+    parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT_S)
     parser.add_argument("--out", type=Path, default=REPO / "_build" / "bench_chapters.json")
     args = parser.parse_args(argv)
     try:
         record = bench(args.chapters, args.repeat, args.full, args.timeout)
-    except build_book.BuildError as exc:
+    except BuildError as exc:
         print(f"chapters benchmark: error: {exc}", file=sys.stderr)
         return 2
     print_table(record)

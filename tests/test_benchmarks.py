@@ -18,3 +18,39 @@ def test_batched_seeds_benchmark_runs(tmp_path):
     row = json.loads(out.read_text())["rows"][0]
     assert row["width"] == 8 and len(row["rounds"]) == 2
     assert row["median"]["fused_ms"] > 0 and "speedup vs looped" in done.stdout
+
+
+def load_chapters_benchmark():
+    """Import benchmarks/chapters.py (benchmarks/ is not a package)."""
+    import importlib.util
+
+    path = ROOT / "benchmarks" / "chapters.py"
+    spec = importlib.util.spec_from_file_location("bench_chapters", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_chapters_benchmark_prints_the_matmul_ceiling(tmp_path, capsys):
+    """Each chapter's time is printed beside the matmul ceiling measured before it."""
+    bench = load_chapters_benchmark()
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/intro\nchapters:\n"
+        "  - file: notebooks/00_a\n  - file: notebooks/01_b\n")
+    from bookbuild.execute import ChapterRun
+
+    def fake_execute(chapter, out_dir, **kwargs):
+        return ChapterRun(chapter, 3.0 if chapter.number == "00" else 5.0, ok=True)
+
+    ceilings = iter([300.0, 100.0])
+    record = bench.bench(None, 2, False, 60, root=tmp_path, execute=fake_execute,
+                         ceiling=lambda: next(ceilings))
+    assert [r["ceiling_gflops"] for r in record["chapters"]] == [300.0, 100.0]
+    assert record["ceiling_gflops_median"] == 200.0 and record["total_median_s"] == 8.0
+    bench.print_table(record)
+    out = capsys.readouterr().out
+    assert "matmul GFLOP/s" in out and "300.0" in out and "100.0" in out
+
+
+def test_chapters_benchmark_measures_a_real_ceiling():
+    assert load_chapters_benchmark().matmul_ceiling() > 0
