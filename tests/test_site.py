@@ -1,15 +1,18 @@
 """Browser tests of the built site (``make book`` first; run with ``pytest -m site``).
 
-Every page of ``_toc.yml`` is opened in headless Chromium (Playwright, the system
-``chromium``), served by ``http.server`` on 127.0.0.1. Each page must load with HTTP 200,
-show all its images, render its widgets, log no console errors beyond the allow-list
-below, make no request to any other host, and (chapters) link to its notebook on Colab.
+Every page of ``_toc.yml`` is opened once, in one headless Chromium (Playwright, the system
+``chromium``) shared by all tests, served by one ``http.server`` on 127.0.0.1; the pages load
+``SITE_TEST_PARALLEL`` (default 4) at a time, each in its own browser context. Each page
+must load with HTTP 200, show all its images, render its widgets, log no console errors
+beyond the allow-list below, make no request to any other host, and (chapters) link to its
+notebook on Colab.
 
 ``SITE_DIR`` selects another build, e.g. ``SITE_DIR=_build/student/html pytest -m site``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import http.server
 import os
@@ -53,6 +56,8 @@ LOCAL_SCHEMES = {"data", "blob", "about", "javascript"}
 WIDGET_STATE = 'script[type="application/vnd.jupyter.widget-state+json"]'
 WIDGET_SELECTOR = ".jupyter-widgets, .widget-slider"
 CHAPTER_RE = re.compile(r"^notebooks/\d\d_[a-z0-9_]+$")
+# Pages opened at once: page loads mostly wait (network idle, rendering), so they overlap.
+PARALLEL = int(os.environ.get("SITE_TEST_PARALLEL", "4"))
 
 pytestmark = [
     pytest.mark.site,
@@ -118,7 +123,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         """Stay quiet."""
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server() -> Iterator[str]:
     """Serve the site on 127.0.0.1 (free port) in a thread; yield the base URL."""
     handler = functools.partial(QuietHandler, directory=str(SITE))
@@ -132,40 +137,50 @@ def server() -> Iterator[str]:
         httpd.server_close()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """Headless system Chromium driven by Playwright."""
+def chromium_or_skip() -> str:
+    """The Chromium executable; skip (fail under CI) when it is not installed."""
     if not shutil.which(CHROMIUM):
         message = f"Chromium not found at {CHROMIUM} (apt-get install chromium, or set CHROMIUM)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    return CHROMIUM
 
 
-def visit(browser: object, url: str) -> PageReport:
-    """Open ``url`` in a fresh context and collect a :class:`PageReport`."""
+# Playwright's visibility rule (non-empty box, not hidden by CSS), for every match at once.
+COUNT_VISIBLE_JS = """(selector) => Array.from(document.querySelectorAll(selector)).filter(el => {
+  if (el.checkVisibility && !el.checkVisibility()) return false;
+  if (getComputedStyle(el).visibility !== 'visible') return false;
+  const r = el.getBoundingClientRect();
+  return r.width > 0 && r.height > 0;
+}).length"""
+BROKEN_IMAGES_JS = (
+    "() => Array.from(document.images)"
+    ".filter(img => img.naturalWidth === 0)"
+    ".map(img => (img.currentSrc || img.src || img.outerHTML).slice(0, 120))"
+)
+COLAB_LINKS_JS = (
+    "() => Array.from(document.querySelectorAll('a[href*=\"colab.research.google.com\"]'))"
+    ".map(a => a.getAttribute('href') || '')"
+)
+
+
+async def visit(browser: object, url: str) -> PageReport:
+    """Open ``url`` in a fresh browser context and collect a :class:`PageReport`."""
     report = PageReport(url)
-    context = browser.new_context()  # type: ignore[attr-defined]
-    page = context.new_page()
+    context = await browser.new_context()  # type: ignore[attr-defined]
+    page = await context.new_page()
 
-    def on_route(route: object) -> None:
+    async def on_route(route: object) -> None:
         request_url = route.request.url  # type: ignore[attr-defined]
         parsed = urlparse(request_url)
         if parsed.scheme in LOCAL_SCHEMES or parsed.hostname in LOCAL_HOSTS:
-            route.continue_()  # type: ignore[attr-defined]
+            await route.continue_()  # type: ignore[attr-defined]
         else:
             report.external_requests.append(request_url)
-            route.abort()  # type: ignore[attr-defined]
+            await route.abort()  # type: ignore[attr-defined]
 
-    page.route("**/*", on_route)
+    await page.route("**/*", on_route)
     page.on(
         "console",
         lambda msg: (
@@ -184,57 +199,74 @@ def visit(browser: object, url: str) -> PageReport:
         ),
     )
     try:
-        response = page.goto(url, wait_until="load", timeout=60_000)
-        page.wait_for_load_state("networkidle", timeout=30_000)
+        response = await page.goto(url, wait_until="load", timeout=60_000)
+        await page.wait_for_load_state("networkidle", timeout=30_000)
         report.status = response.status if response else None
-        report.has_widget_state = page.locator(WIDGET_STATE).count() > 0
+        report.has_widget_state = await page.locator(WIDGET_STATE).count() > 0
         if report.has_widget_state:
             try:
-                page.locator(WIDGET_SELECTOR).first.wait_for(state="visible", timeout=20_000)
+                await page.locator(WIDGET_SELECTOR).first.wait_for(
+                    state="visible", timeout=20_000
+                )
             except Exception:  # noqa: BLE001 - reported through visible_widgets == 0
                 pass
-            report.visible_widgets = sum(
-                1 for el in page.locator(WIDGET_SELECTOR).all() if el.is_visible()
-            )
+            report.visible_widgets = await page.evaluate(COUNT_VISIBLE_JS, WIDGET_SELECTOR)
         # Bring every image into view (lazy loading), then check that it decoded.
-        page.evaluate(
+        await page.evaluate(
             "() => { for (const img of document.images) { img.loading = 'eager'; } "
             "window.scrollTo(0, document.body.scrollHeight); }"
         )
-        page.wait_for_load_state("networkidle", timeout=30_000)
-        page.wait_for_function(
+        await page.wait_for_load_state("networkidle", timeout=30_000)
+        await page.wait_for_function(
             "() => Array.from(document.images).every(img => img.complete)", timeout=20_000
         )
-        report.broken_images = page.evaluate(
-            "() => Array.from(document.images)"
-            ".filter(img => img.naturalWidth === 0)"
-            ".map(img => (img.currentSrc || img.src || img.outerHTML).slice(0, 120))"
-        )
-        report.colab_links = [
-            a.get_attribute("href") or ""
-            for a in page.locator('a[href*="colab.research.google.com"]').all()
-        ]
+        report.broken_images = await page.evaluate(BROKEN_IMAGES_JS)
+        report.colab_links = await page.evaluate(COLAB_LINKS_JS)
     finally:
-        context.close()
+        await context.close()
     return report
 
 
+async def visit_all(
+    executable: str, server: str, docnames: list[str], parallel: int
+) -> dict[str, PageReport | str]:
+    """Open every page in one browser, ``parallel`` at a time; a page that could not be
+    opened maps to the error text instead of a report."""
+    from playwright.async_api import async_playwright
+
+    limit = asyncio.Semaphore(parallel)
+
+    async def one(browser: object, docname: str) -> PageReport | str:
+        async with limit:
+            try:
+                return await visit(browser, f"{server}/{docname}.html")
+            except Exception as exc:  # noqa: BLE001 - the page's tests fail with this text
+                return f"{docname}: could not be opened: {type(exc).__name__}: {exc}"
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            results = await asyncio.gather(*(one(browser, d) for d in docnames))
+        finally:
+            await browser.close()
+    return dict(zip(docnames, results, strict=True))
+
+
 class _Reports(dict):
-    """Page reports, each page opened on first use."""
+    """Page reports by docname; a page that could not be opened fails its tests."""
 
-    def __init__(self, browser: object, server: str) -> None:
-        super().__init__()
-        self.browser, self.server = browser, server
-
-    def __missing__(self, docname: str) -> PageReport:
-        self[docname] = visit(self.browser, f"{self.server}/{docname}.html")
-        return self[docname]
+    def __getitem__(self, docname: str) -> PageReport:
+        report = super().__getitem__(docname)
+        if isinstance(report, str):
+            pytest.fail(report)
+        return report
 
 
-@pytest.fixture(scope="module")
-def reports(browser: object, server: str) -> dict[str, PageReport]:
-    """Open every built toc page once (lazily) and remember what happened."""
-    return _Reports(browser, server)
+@pytest.fixture(scope="session")
+def reports(server: str) -> dict[str, PageReport]:
+    """Open every built toc page (and ``index``) once, in one browser, several at a time."""
+    executable = chromium_or_skip()
+    return _Reports(asyncio.run(visit_all(executable, server, ["index", *DOCNAMES], PARALLEL)))
 
 
 DOCNAMES = built_docnames() if (SITE / "index.html").is_file() else []
@@ -250,9 +282,9 @@ def test_every_toc_page_was_built() -> None:
         pytest.skip(f"subset build: chapters {missing} were not built")
 
 
-def test_index_redirects_to_intro(browser: object, server: str) -> None:
+def test_index_redirects_to_intro(reports: dict[str, PageReport]) -> None:
     """The site root lands on the intro page."""
-    report = visit(browser, f"{server}/index.html")
+    report = reports["index"]
     assert report.status == 200
     assert not report.external_requests, report.external_requests
 
