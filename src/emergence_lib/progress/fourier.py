@@ -88,6 +88,31 @@ def key_frequencies(spectrum: object, n: int | None = None, threshold: float = 0
     return [int(i) + 1 for i in chosen]
 
 
+def covering_frequencies(shares: object, coverage: float = 0.9) -> list[int]:
+    """The fewest frequencies, strongest first, whose ``shares`` (entry i: frequency i + 1, e.g.
+    ``logit_frequency_shares``) add up to at least ``coverage`` of their total."""
+    shares = as_1d_array("shares", shares)
+    if (shares < 0).any() or shares.sum() <= 0:
+        raise ValueError("shares must be >= 0 with a positive total, got "
+                         f"min {shares.min():.3g} and total {shares.sum():.3g}")
+    coverage = check_float("coverage", coverage, minimum=0.0, maximum=1.0, strict_min=True)
+    order = np.argsort(-shares, kind="stable")
+    covered = np.cumsum(shares[order]) / shares.sum()
+    count = int(np.searchsorted(covered, coverage - 1e-12)) + 1     # first prefix reaching it
+    return [int(i) + 1 for i in order[:min(count, len(order))]]
+
+
+def random_frequency_sets(p: int, size: int, draws: int, seed: int = 0) -> list[list[int]]:
+    """``draws`` sets of ``size`` distinct frequencies drawn uniformly from 1..(p-1)/2 (seeded):
+    the control for a set of key frequencies of that size."""
+    n_freq = (check_int("p", p, minimum=3) - 1) // 2
+    size = check_int("size", size, minimum=1, maximum=n_freq)
+    draws = check_int("draws", draws, minimum=1)
+    rng = np.random.default_rng(check_int("seed", seed, minimum=0))
+    return [sorted(int(k) + 1 for k in rng.choice(n_freq, size, replace=False))
+            for _ in range(draws)]
+
+
 def _last_logits(out: torch.Tensor, p: int) -> torch.Tensor:
     if out.ndim == 3:          # (B, T, V): read out at the last position
         out = out[:, -1]
@@ -174,8 +199,24 @@ def _loss(logits: torch.Tensor, rows: torch.Tensor | None) -> float:
 def restricted_loss(logits: torch.Tensor, freqs: Sequence[int],
                     rows: torch.Tensor | None = None) -> float:
     """Cross-entropy of the logits restricted to the key frequencies, over the pairs ``rows``
-    (indices a * p + b; all pairs when None)."""
-    return _loss(restricted_logits(logits, freqs), rows)
+    (indices a * p + b; all pairs when None). The restricted logits are a function h of
+    a + b - c, so every pair has the same loss, logsumexp(h) - h[0]."""
+    return restricted_losses(logits, [freqs], rows)[0]
+
+
+def restricted_losses(logits: torch.Tensor, freq_sets: Sequence[Sequence[int]],
+                      rows: torch.Tensor | None = None) -> np.ndarray:
+    """``restricted_loss`` for each set of frequencies, sharing one pass over the (p, p, p)
+    logits: (len(freq_sets),)."""
+    _check_logits(logits)
+    if rows is not None:   # the same loss on every pair: rows are only checked
+        check_tensor("rows", rows, ndim=1, integer=True)
+    profile = _diagonal_profile(logits)                         # (p,)
+    losses = []
+    for freqs in freq_sets:
+        h = _frequency_components(profile, freqs)                # (p,): h[m], m = a + b - c
+        losses.append(float(torch.logsumexp(h, 0) - h[0]))
+    return np.asarray(losses)
 
 
 def excluded_loss(logits: torch.Tensor, freqs: Sequence[int],

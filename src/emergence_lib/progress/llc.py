@@ -4,7 +4,10 @@ Near a minimum w* of the training loss L_n, the LLC lambda measures how much vol
 low-loss parameters surrounds w*: a regular model with d parameters has lambda = d/2, a
 degenerate (simpler) solution has less. Following Lau et al. (2023), sample the tempered,
 localized posterior  exp(-n beta L_n(w) - gamma/2 |w - w*|^2)  with stochastic-gradient Langevin
-dynamics and estimate  lambda = n beta (E[L_n(w)] - L_n(w*)),  with n beta = n / log n.
+dynamics and estimate  lambda = n beta (E[L_n(w)] - L_n(w*)),  with n beta = m / log m for
+SGLD batches of m rows (devinterp's default). The estimate is only as good as its sampler: check
+each chain's loss trace (``trace_check``: it must rise above L_n(w*) and level off) and choose
+the step size with ``calibrate_llc`` before reading the numbers.
 """
 
 from __future__ import annotations
@@ -25,6 +28,24 @@ Batch = object
 
 
 @dataclass(frozen=True)
+class TraceCheck:
+    """Is the sampler healthy? ``rise``: mean loss after burn-in minus L_n(w*) (must be > 0);
+    ``drift``: (second half - first half of the kept trace) / rise (near 0 when it levelled off)."""
+
+    rise: float
+    drift: float
+    max_drift: float
+
+    @property
+    def passed(self) -> bool:
+        return self.rise > 0 and abs(self.drift) <= self.max_drift
+
+    def __str__(self) -> str:
+        state = "ok" if self.passed else "FAILED"
+        return f"trace {state}: rise {self.rise:.3g}, drift {self.drift:+.2f} of the rise"
+
+
+@dataclass(frozen=True)
 class LLCEstimate:
     """The estimate, its spread over chains, and each chain's loss trace (chains, steps)."""
 
@@ -32,9 +53,25 @@ class LLCEstimate:
     std: float
     init_loss: float
     loss_trace: np.ndarray
+    nbeta: float = float("nan")
+    burnin: int = 0
+    lr: float = float("nan")
 
     def __float__(self) -> float:
         return self.llc
+
+    @property
+    def chain_llcs(self) -> np.ndarray:
+        """One estimate per chain: (chains,)."""
+        return self.nbeta * (self.loss_trace[:, self.burnin:].mean(axis=1) - self.init_loss)
+
+    def trace_check(self, max_drift: float = 0.2) -> TraceCheck:
+        """Did the chains rise above L_n(w*) and level off after burn-in (averaged over chains)?"""
+        kept = self.loss_trace[:, self.burnin:].mean(axis=0)            # (kept steps,)
+        half = len(kept) // 2
+        rise = float(kept.mean() - self.init_loss)
+        drift = float(kept[half:].mean() - kept[:half].mean()) / rise if rise > 0 else np.inf
+        return TraceCheck(rise, drift, max_drift)
 
 
 def estimate_llc(model: nn.Module, loss_fn: Callable[[nn.Module, Batch], torch.Tensor],
@@ -45,8 +82,9 @@ def estimate_llc(model: nn.Module, loss_fn: Callable[[nn.Module, Batch], torch.T
     with n rows; ``loss_fn(model, batch)`` must be the mean negative log-likelihood).
 
     lr: SGLD step size epsilon; localization: gamma; nbeta: inverse temperature times n (default
-    n / log n); steps per chain, of which the first ``burnin`` are discarded; batch_size: None for
-    full-batch gradients. The model itself is not changed.
+    m / log m for batches of m rows, m = n for full batch, as devinterp); steps per chain, of
+    which the first ``burnin`` are discarded; batch_size: None for full-batch gradients.
+    The model itself is not changed.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -66,8 +104,14 @@ def estimate_llc(model: nn.Module, loss_fn: Callable[[nn.Module, Batch], torch.T
         raise ValueError(f"data must have at least 2 rows, got {n}")
     if batch_size is not None:
         batch_size = check_int("batch_size", batch_size, minimum=1)
-    nbeta = n / math.log(n) if nbeta is None else check_float("nbeta", nbeta, minimum=0.0,
-                                                               strict_min=True)
+    m = n if batch_size is None else min(batch_size, n)
+    if nbeta is None:
+        if m < 2:
+            raise ValueError("the default nbeta = m / log m needs batches of at least 2 rows; "
+                             f"got batch_size={batch_size}: pass nbeta")
+        nbeta = m / math.log(m)
+    else:
+        nbeta = check_float("nbeta", nbeta, minimum=0.0, strict_min=True)
 
     with torch.no_grad():
         init_loss = float(loss_fn(model, tuple(data)))
@@ -93,4 +137,45 @@ def estimate_llc(model: nn.Module, loss_fn: Callable[[nn.Module, Batch], torch.T
                     noise = torch.randn(q.shape, generator=generator, dtype=q.dtype)
                     q.add_(-0.5 * lr * drift + math.sqrt(lr) * noise)
     per_chain = nbeta * (traces[:, burnin:].mean(axis=1) - init_loss)
-    return LLCEstimate(float(per_chain.mean()), float(per_chain.std()), init_loss, traces)
+    return LLCEstimate(float(per_chain.mean()), float(per_chain.std()), init_loss, traces,
+                       nbeta, burnin, lr)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """SGLD step sizes tried at one checkpoint, their estimates and trace checks; ``lr`` is the
+    largest step size whose trace passed (None if none did)."""
+
+    lrs: tuple[float, ...]
+    estimates: tuple[LLCEstimate, ...]
+    checks: tuple[TraceCheck, ...]
+    lr: float | None
+
+    def summary(self) -> str:
+        lines = [f"lr {lr:.0e}: LLC {e.llc:8.2f} +- {e.std:.2f}   {c}"
+                 for lr, e, c in zip(self.lrs, self.estimates, self.checks, strict=True)]
+        lines.append("chosen: none passed" if self.lr is None else f"chosen: lr {self.lr:.0e}")
+        return "\n".join(lines)
+
+
+def calibrate_llc(model: nn.Module, loss_fn: Callable[[nn.Module, Batch], torch.Tensor],
+                  data: Sequence[torch.Tensor], lrs: Sequence[float], *,
+                  max_drift: float = 0.2, **settings: object) -> Calibration:
+    """Run ``estimate_llc`` at each step size in ``lrs`` (other settings shared) and keep the
+    largest whose chains rise and level off (devinterp's calibration: the largest stable step
+    size, so the chains explore in few steps without diverging)."""
+    if not lrs:
+        raise ValueError("lrs must list at least one step size")
+    estimates, checks = [], []
+    for lr in lrs:
+        try:
+            estimate = estimate_llc(model, loss_fn, data, lr=lr, **settings)
+        except FloatingPointError:   # a diverged chain fails the check
+            estimate = LLCEstimate(float("nan"), float("nan"), float("nan"),
+                                   np.full((1, 2), np.nan), float("nan"), 0, lr)
+        estimates.append(estimate)
+        checks.append(estimate.trace_check(max_drift) if math.isfinite(estimate.llc)
+                      else TraceCheck(float("nan"), float("inf"), max_drift))
+    passed = [lr for lr, c in zip(lrs, checks, strict=True) if c.passed]
+    return Calibration(tuple(lrs), tuple(estimates), tuple(checks),
+                       max(passed) if passed else None)

@@ -3,8 +3,10 @@ is memorized. Every number of the FAST and FULL setups lives here."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -14,16 +16,20 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .._validate import check_choice, check_float, check_int
+from ..checks import Verdict
+from ..checks.ch03 import grokking_verdict
 from ..detect import detect_transition, first_crossing, lead
+from ..fit import LogisticFit, fit_logistic
 from ..models.modular_mlp import SquaredEmbeddingMLP
 from ..progress.fourier import (
+    covering_frequencies,
     excluded_loss,
-    key_frequencies,
     logit_frequency_shares,
     pair_logits,
-    restricted_loss,
+    random_frequency_sets,
+    restricted_losses,
 )
-from ..progress.llc import estimate_llc
+from ..progress.llc import Calibration, calibrate_llc, estimate_llc
 from ..tasks.modular import ModularData, modular_addition
 from ..train import TrainConfig, TrainResult, train
 from ..utils import seeded
@@ -68,11 +74,20 @@ GRID_LOG_EVERY = 25
 MEMORIZED_ACC = 0.99     # train accuracy that counts as memorized
 GROKKED_ACC = 0.95       # test accuracy that counts as generalized
 
-# The local learning coefficient: SGLD settings (Lau et al. 2023) and how many checkpoints.
-LLC_SETTINGS = {"lr": 3e-5, "localization": 100.0, "steps": 150, "burnin": 50, "chains": 2,
-                "batch_size": 512}
-LLC_CHECKPOINTS = 10
-KEY_FREQUENCY_THRESHOLD = 0.25  # a key frequency carries >= 25% of the strongest one's share
+# Key frequencies: the fewest strongest frequencies carrying 90% of the logits' a + b - c waves;
+# the control: as many random frequencies, drawn RANDOM_CONTROL_DRAWS times.
+KEY_FREQUENCY_COVERAGE = 0.9
+RANDOM_CONTROL_DRAWS = 20
+
+# The local learning coefficient (Lau et al. 2023, calibrated as devinterp recommends): SGLD on
+# batches of m rows with n beta = m / log m, several chains, the step size chosen by
+# ``calibrate_llc`` (largest of LLC_STEP_SIZES whose trace levels off) at one checkpoint.
+LLC_SETTINGS = {
+    "FAST": {"localization": 100.0, "steps": 200, "burnin": 100, "chains": 4, "batch_size": 512},
+    "FULL": {"localization": 100.0, "steps": 200, "burnin": 100, "chains": 4, "batch_size": 512},
+}
+LLC_STEP_SIZES = {"FAST": (1e-4, 3e-4, 1e-3), "FULL": (1e-5, 3e-5, 1e-4)}
+LLC_CHECKPOINTS = {"FAST": 8, "FULL": 12}
 
 
 def grokking_model(setup: GrokkingSetup, seed: int = 0) -> nn.Module:
@@ -141,7 +156,7 @@ def train_grokking(setup: GrokkingSetup = FAST, seed: int = 0, *,
                    weight_decay: float | None = None, train_frac: float | None = None,
                    steps: int | None = None, log_every: int | None = None,
                    snapshots: bool = True, checkpoint: str | Path | None = None,
-                   progress: bool = True) -> GrokkingRun:
+                   checkpoint_every: int | None = None, progress: bool = True) -> GrokkingRun:
     """Train the setup's model on modular addition; seed fixes both the split and the weights."""
     if not isinstance(setup, GrokkingSetup):
         raise TypeError(f"setup must be a GrokkingSetup (FAST or FULL), got {setup!r}")
@@ -158,17 +173,18 @@ def train_grokking(setup: GrokkingSetup = FAST, seed: int = 0, *,
 
     result = train(model, loss_fn, (data.x_train, data.y_train), config,
                    evaluate=lambda m: evaluate_modular(m, data), log_steps=every,
-                   snapshots=snapshots, checkpoint=checkpoint, progress=progress,
+                   snapshots=snapshots, checkpoint=checkpoint,
+                   checkpoint_every=checkpoint_every, progress=progress,
                    desc=f"{setup.name} wd={config.weight_decay:g} frac={frac:g}")
     return GrokkingRun(replace(setup, train_frac=frac, weight_decay=config.weight_decay),
                        data, result)
 
 
-def final_key_frequencies(run: GrokkingRun, n: int | None = None) -> list[int]:
-    """Key frequencies of the run's final model, read off the Fourier spectrum of its logits
-    (the share of each frequency's cos/sin(w_k (a + b - c)))."""
+def final_key_frequencies(run: GrokkingRun) -> list[int]:
+    """Key frequencies of the run's final model: the fewest, strongest first, whose waves
+    cos/sin(w_k (a + b - c)) carry KEY_FREQUENCY_COVERAGE of the logits' a + b - c part."""
     shares = logit_frequency_shares(pair_logits(run.result.model, run.setup.p))
-    return key_frequencies(shares, n=n, threshold=KEY_FREQUENCY_THRESHOLD)
+    return covering_frequencies(shares, KEY_FREQUENCY_COVERAGE)
 
 
 def _load(run: GrokkingRun, step: int) -> nn.Module:
@@ -177,46 +193,83 @@ def _load(run: GrokkingRun, step: int) -> nn.Module:
     return model
 
 
-def fourier_measures(run: GrokkingRun, freqs: Sequence[int] | None = None,
+def fourier_measures(run: GrokkingRun, freqs: Sequence[int] | None = None, *,
+                     draws: int = RANDOM_CONTROL_DRAWS, seed: int = 0,
                      progress: bool = True) -> dict[str, np.ndarray]:
-    """Restricted loss (all pairs) and excluded loss (training pairs) at every snapshot, with
-    the key frequencies of the final model unless ``freqs`` is given."""
+    """At every snapshot: the restricted loss (all pairs) and excluded loss (training pairs) of
+    the key frequencies (the final model's unless ``freqs`` is given), and the restricted loss
+    of ``draws`` random sets of as many frequencies, the control ("random_restricted",
+    (draws, steps)). "key_frequencies" and "random_sets" (draws, size) say which were used."""
     if not run.result.snapshots:
         raise ValueError("this run kept no weight snapshots; train it with snapshots=True")
-    freqs = final_key_frequencies(run) if freqs is None else list(freqs)
+    freqs = final_key_frequencies(run) if freqs is None else [int(k) for k in freqs]
+    random_sets = random_frequency_sets(run.setup.p, len(freqs), draws, seed)
     steps = sorted(run.result.snapshots)
-    restricted, excluded = [], []
+    restricted, excluded, control = [], [], []
     for step in tqdm(steps, desc="Fourier measures", disable=not progress, leave=False):
         logits = pair_logits(_load(run, step), run.setup.p)
-        restricted.append(restricted_loss(logits, freqs))
+        losses = restricted_losses(logits, [freqs, *random_sets])
+        restricted.append(losses[0])
+        control.append(losses[1:])
         excluded.append(excluded_loss(logits, freqs, run.data.train_idx))
     return {"step": np.asarray(steps), "restricted_loss": np.asarray(restricted),
-            "excluded_loss": np.asarray(excluded)}
+            "excluded_loss": np.asarray(excluded),
+            "random_restricted": np.asarray(control).T,
+            "key_frequencies": np.asarray(freqs), "random_sets": np.asarray(random_sets)}
 
 
-def llc_over_training(run: GrokkingRun, n_checkpoints: int = LLC_CHECKPOINTS, seed: int = 0,
-                      progress: bool = True, **settings: float) -> dict[str, np.ndarray]:
-    """The local learning coefficient at about ``n_checkpoints`` log-spaced snapshots."""
+def llc_loss_fn(p: int):
+    """The per-batch training loss the SGLD chains sample: mean cross-entropy on (x, y)."""
+    def loss_fn(m: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        x, y = batch
+        return F.cross_entropy(answer_logits(m, x, p), y)
+    return loss_fn
+
+
+def llc_checkpoints(run: GrokkingRun, n_checkpoints: int) -> list[int]:
+    """About ``n_checkpoints`` log-spaced logged steps (from the first after 0 to the last)."""
     n_checkpoints = check_int("n_checkpoints", n_checkpoints, minimum=2)
     kept = np.asarray(sorted(run.result.snapshots))
     if len(kept) < 2:
         raise ValueError("this run kept fewer than 2 weight snapshots; train with snapshots=True")
     wanted = np.geomspace(max(kept[1], 1), kept[-1], n_checkpoints)
-    steps = sorted({int(kept[np.abs(kept - w).argmin()]) for w in wanted})
-    options = {**LLC_SETTINGS, **settings}
-    p = run.setup.p
+    return sorted({int(kept[np.abs(kept - w).argmin()]) for w in wanted})
 
-    def loss_fn(m: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-        x, y = batch
-        return F.cross_entropy(answer_logits(m, x, p), y)
 
-    llc, std = [], []
+def calibrate_run_llc(run: GrokkingRun, step: int, seed: int = 0) -> Calibration:
+    """Try the setup's SGLD step sizes at one checkpoint; keep the largest whose trace passes."""
+    name = run.setup.name if run.setup.name in LLC_SETTINGS else "FAST"
+    return calibrate_llc(_load(run, step), llc_loss_fn(run.setup.p),
+                         (run.data.x_train, run.data.y_train), LLC_STEP_SIZES[name],
+                         seed=seed, **LLC_SETTINGS[name])
+
+
+def llc_over_training(run: GrokkingRun, lr: float, n_checkpoints: int | None = None,
+                      seed: int = 0, progress: bool = True,
+                      **settings: float) -> dict[str, np.ndarray]:
+    """The LLC at log-spaced checkpoints with SGLD step size ``lr`` (from ``calibrate_run_llc``):
+    "step", "llc", "llc_std" (over chains), "trace_ok" (each estimate's trace check),
+    "train_loss" at those steps."""
+    name = run.setup.name if run.setup.name in LLC_SETTINGS else "FAST"
+    steps = llc_checkpoints(run, LLC_CHECKPOINTS[name] if n_checkpoints is None
+                            else n_checkpoints)
+    options = {**LLC_SETTINGS[name], **settings}
+    llc, std, ok = [], [], []
     for step in tqdm(steps, desc="LLC", disable=not progress, leave=False):
-        estimate = estimate_llc(_load(run, step), loss_fn, (run.data.x_train, run.data.y_train),
-                                seed=seed, **options)
+        estimate = estimate_llc(_load(run, step), llc_loss_fn(run.setup.p),
+                                (run.data.x_train, run.data.y_train), lr=lr, seed=seed,
+                                **options)
         llc.append(estimate.llc)
         std.append(estimate.std)
-    return {"step": np.asarray(steps), "llc": np.asarray(llc), "llc_std": np.asarray(std)}
+        ok.append(estimate.trace_check().passed)
+    at = np.searchsorted(run.steps, steps)
+    return {"step": np.asarray(steps), "llc": np.asarray(llc), "llc_std": np.asarray(std),
+            "trace_ok": np.asarray(ok), "train_loss": run["train_loss"][at]}
+
+
+def _fall_by(steps: np.ndarray, curve: np.ndarray, at: float) -> float:
+    """How far ``curve`` has fallen from its first value by step ``at``, as a share of it."""
+    return float(1.0 - np.interp(at, steps, curve) / curve[0])
 
 
 @dataclass(frozen=True)
@@ -229,6 +282,11 @@ class GrokkingReport:
     test_jump_onset: float | None
     restricted_below_start_step: float | None
     leads: dict[str, float | None]
+    key_frequencies: tuple[int, ...] = ()
+    n_frequencies: int = 0
+    key_drop: float | None = None                 # restricted-loss fall by the jump onset
+    random_drops: tuple[float, ...] = field(default=())   # the same for each random set
+    random_leads: tuple[float | None, ...] = field(default=())
 
     @property
     def ratio(self) -> float | None:
@@ -236,6 +294,12 @@ class GrokkingReport:
         if self.memorized_step is None or self.grokked_step is None:
             return None
         return self.grokked_step / max(self.memorized_step, 1.0)
+
+    @property
+    def random_lead_median(self) -> float | None:
+        """Median lead of the random-frequency control (None if no random set had one)."""
+        kept = [v for v in self.random_leads if v is not None]
+        return float(np.median(kept)) if kept else None
 
     def summary(self) -> str:
         def show(v: float | None, fmt: str = ",.0f") -> str:
@@ -251,6 +315,13 @@ class GrokkingReport:
                  f"{show(self.restricted_below_start_step)}"]
         for name, steps in self.leads.items():
             lines.append(f"{name} leads the test-accuracy jump by {show(steps)} steps")
+        if self.key_frequencies:
+            lines.append(f"key frequencies ({len(self.key_frequencies)} of "
+                         f"{self.n_frequencies}): {list(self.key_frequencies)}")
+            lines.append(f"restricted loss fallen by the jump onset: key {self.key_drop:.0%}, "
+                         f"random sets of as many (median of {len(self.random_drops)}) "
+                         f"{np.median(self.random_drops):.0%}; random-set lead (median) "
+                         f"{show(self.random_lead_median)} steps")
         return "\n".join(lines)
 
 
@@ -267,19 +338,84 @@ def grokking_report(run: GrokkingRun, measures: dict[str, np.ndarray] | None = N
     onset = None if jump is None else jump.onset
     leads: dict[str, float | None] = {"weight norm": lead(steps, run["weight_norm"], test_acc),
                                       "test loss": lead(steps, run["test_loss"], test_acc)}
-    below = None
-    if measures is not None:
-        if not np.array_equal(measures["step"], run.steps):
-            raise ValueError("measures must be computed on the run's logged steps")
-        restricted = measures["restricted_loss"]
-        below = first_crossing(steps, restricted, float(restricted[0]) - 1e-6, "down",
-                               sustained=True)
-        leads["restricted loss"] = lead(steps, restricted, test_acc)
-        # the excluded loss first falls (memorization), then rises: time its rise from its minimum
-        low = int(np.argmin(measures["excluded_loss"]))
-        leads["excluded loss"] = (lead(steps[low:], measures["excluded_loss"][low:],
-                                       test_acc[low:]) if len(steps) - low >= 6 else None)
-    return GrokkingReport(memorized, grokked, at_mem, onset, below, leads)
+    if measures is None:
+        return GrokkingReport(memorized, grokked, at_mem, onset, None, leads)
+    if not np.array_equal(measures["step"], run.steps):
+        raise ValueError("measures must be computed on the run's logged steps")
+    restricted = measures["restricted_loss"]
+    below = first_crossing(steps, restricted, float(restricted[0]) - 1e-6, "down",
+                           sustained=True)
+    leads["restricted loss"] = lead(steps, restricted, test_acc)
+    # the excluded loss first falls (memorization), then rises: time its rise from its minimum
+    low = int(np.argmin(measures["excluded_loss"]))
+    leads["excluded loss"] = (lead(steps[low:], measures["excluded_loss"][low:],
+                                   test_acc[low:]) if len(steps) - low >= 6 else None)
+    at = steps[-1] if onset is None else onset
+    control = measures["random_restricted"]
+    return GrokkingReport(
+        memorized, grokked, at_mem, onset, below, leads,
+        key_frequencies=tuple(int(k) for k in measures["key_frequencies"]),
+        n_frequencies=(run.setup.p - 1) // 2, key_drop=_fall_by(steps, restricted, at),
+        random_drops=tuple(_fall_by(steps, c, at) for c in control),
+        random_leads=tuple(lead(steps, c, test_acc) for c in control))
+
+
+def phases(report: GrokkingReport, last_step: float) -> list[tuple[str, float, float]]:
+    """Nanda et al.'s three phases as step ranges: memorization (until train accuracy reaches
+    99%), circuit formation (until test accuracy begins its jump), cleanup (until it reaches
+    95%). Phases whose ends were never reached are left out or end at ``last_step``."""
+    names = ("memorization", "circuit formation", "cleanup")
+    ends = (report.memorized_step, report.test_jump_onset, report.grokked_step)
+    out, start = [], 0.0
+    for name, end in zip(names, ends, strict=True):
+        stop = last_step if end is None else end
+        if stop > start:
+            out.append((name, start, stop))
+        if end is None:
+            break
+        start = end
+    return out
+
+
+def transition_fit(run: GrokkingRun, n_boot: int = 200, seed: int = 0) -> LogisticFit:
+    """The logistic in log-step fitted to test accuracy (floor at chance 1/p, ceiling 1), with
+    bootstrap intervals and a straight line in log-step for comparison."""
+    steps = run.steps
+    keep = steps > 0
+    return fit_logistic(steps[keep], run["test_acc"][keep], floor=1.0 / run.setup.p, ceil=1.0,
+                        n_boot=n_boot, seed=seed)
+
+
+def chapter_verdict(report: GrokkingReport, fit: LogisticFit,
+                    llc: dict[str, np.ndarray]) -> Verdict:
+    """Chapter 3's computed verdict (``checks.ch03.grokking_verdict``) from the run's report,
+    its logistic fit and its LLC estimates."""
+    if not report.key_frequencies:
+        raise ValueError("the report has no key frequencies: pass fourier_measures to "
+                         "grokking_report")
+    return grokking_verdict(
+        memorized_step=report.memorized_step, grokked_step=report.grokked_step,
+        test_acc_at_memorization=report.test_acc_at_memorization,
+        restricted_below_start_step=report.restricted_below_start_step,
+        test_jump_onset=report.test_jump_onset,
+        restricted_lead=report.leads.get("restricted loss"),
+        n_key=len(report.key_frequencies), n_frequencies=report.n_frequencies,
+        key_drop=report.key_drop, random_drops=report.random_drops,
+        logistic_r2=fit.r2, linear_r2=fit.linear.r2,
+        llc_traces_passed=int(np.sum(llc["trace_ok"])), llc_traces=len(llc["trace_ok"]))
+
+
+# FULL results: a committed artefact written by scripts/full_results.py (package data).
+FULL_RESULTS_FILE = "03_grokking_full.json"
+
+
+def load_full_results() -> dict | None:
+    """The committed FULL run of this chapter (histories at the logged steps, key numbers,
+    commit, machine), or None if the package has none."""
+    path = resources.files("emergence_lib.results").joinpath(FULL_RESULTS_FILE)
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text())
 
 
 def grokking_grid(weight_decays: Sequence[float] = GRID_WEIGHT_DECAYS,
