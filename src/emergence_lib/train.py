@@ -78,11 +78,12 @@ def _describe_unreadable(path: Path, err: BaseException) -> str:
             f"a pickle that a safe load refuses to run; {type(err).__name__})")
 
 
-def load_file(path: str | Path, what: str = "checkpoint") -> Any:
+def load_file(path: str | Path, what: str = "checkpoint", other: str = "path") -> Any:
     """``torch.load(path, weights_only=True)``, or a ``CheckpointError`` naming the file, what is
-    wrong and what to do; never an unsafe load, and never advice to make one."""
+    wrong and what to do (delete it, or pass another ``other``); never an unsafe load, and never
+    advice to make one."""
     path = Path(path)
-    fix = f"delete it (rm '{path}') to start afresh, or pass another path"
+    fix = f"delete it (rm '{path}') to start afresh, or pass another {other}"
     if path.is_dir():
         raise CheckpointError(f"{what} {path} is a folder, not a file: pass a file path")
     try:
