@@ -25,8 +25,21 @@
 #
 # This course is about those moments. Every chapter trains small networks in front of you, on
 # a laptop CPU, and lets you watch a capability appear: adding numbers, generalising after
-# memorising (grokking), copying from context (induction heads), finding a hidden parity,
-# storing more features than dimensions (superposition).
+# memorising (grokking), copying from context (induction heads), finding a hidden parity, and,
+# in chapters still to come, storing more features than dimensions (superposition).
+#
+# ```{admonition} Learning objectives
+# :class: tip
+# After this chapter you can
+# - say what "emergent" means in this course (weak emergence: a property of a curve against a
+#   control parameter) and what it does not mean;
+# - name the mechanisms that can make a capability appear abruptly, and the chapter that puts
+#   each to the test;
+# - read the logistic in log-x, $A(x)$, by its threshold $x_c$ and steepness $k$, and turn a
+#   steepness into how many times larger $x$ must get to cross from 10% to 90%;
+# - state the course's three questions, and check a fit against a known answer before trusting
+#   it on an unknown one.
+# ```
 #
 # ## Weak and strong emergence
 #
@@ -38,11 +51,16 @@
 # small scale (or early in training), present at larger scale (or later), and the change is
 # abrupt rather than gradual.
 #
-# ## A phase transition in one picture
+# ### A collective property: the glider
 #
-# The cell below needs no training. It draws the logistic in log-scale that the course fits to
-# every transition, with threshold $x_c$ and steepness $k$: as $k$ grows, the same smooth
-# control parameter produces an ever more sudden change.
+# Conway's Game of Life is the textbook case of weak emergence. Each cell of a grid follows one
+# local rule (a live cell with two or three live neighbours stays alive; a dead cell with exactly
+# three comes alive; every other cell dies). No cell moves. Yet the five-cell pattern below, a
+# *glider*, travels across the grid: every four generations it has the same shape, one cell
+# further along each axis. "Moving" is a property of the pattern, not of any cell; it follows
+# from the rule (weak emergence), but you see it only by looking at many cells at once. Several
+# capabilities in this course are like that: a property of many units together, visible in none
+# of them alone.
 
 # %% tags=["remove-cell"]
 # In Colab: install the course library (and nothing else). Here: nothing.
@@ -61,10 +79,76 @@ SEED = 0
 import matplotlib.pyplot as plt
 import numpy as np
 
+from emergence_lib.checks.ch00 import recovers_threshold
+from emergence_lib.course import glue
+from emergence_lib.exercises.ch00 import check_coverage, check_transition_width
 from emergence_lib.fit import fit_logistic, logistic
 from emergence_lib.plotting import use_house_style
 
 use_house_style()
+
+
+def life_step(grid: np.ndarray) -> np.ndarray:
+    """One generation of Conway's Life on a wrapped (H, W) grid of 0/1 cells."""
+    neighbours = sum(np.roll(np.roll(grid, dy, 0), dx, 1)
+                     for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0))
+    return ((neighbours == 3) | ((grid == 1) & (neighbours == 2))).astype(int)
+
+
+grid = np.zeros((10, 10), dtype=int)
+grid[[0, 1, 2, 2, 2], [1, 2, 0, 1, 2]] = 1           # the glider
+frames = [grid]
+for _ in range(8):
+    frames.append(life_step(frames[-1]))
+fig, axes = plt.subplots(1, 5, figsize=(11, 2.4))
+for ax, t in zip(axes, range(0, 9, 2), strict=True):
+    ax.imshow(frames[t], cmap="Greys", vmin=0, vmax=1)
+    ax.set(title=f"generation {t}", xticks=[], yticks=[])
+    ax.grid(False)
+plt.tight_layout()
+plt.show()
+shifted = np.roll(np.roll(frames[0], 1, 0), 1, 1)
+same_shape = bool((frames[4] == shifted).all())
+print("after 4 generations the glider is " + ("the same shape, one cell down and one right"
+      if same_shape else "not a shifted copy of itself (check the rule)"))
+
+# %% [markdown]
+# ## What can make a capability appear abruptly?
+#
+# "It jumped" is a description; a mechanism is an explanation. The literature offers a handful,
+# and each chapter of this course puts one or two of them to the test on a model small enough to
+# take apart.
+#
+# - **The metric.** An all-or-nothing score can turn smooth progress into a cliff
+#   {cite}`schaeffer2023mirage`. Tested in {doc}`02_metric_mirage`, which scores the same models
+#   with five metrics.
+# - **Compositional weakest link.** A task that needs $m$ sub-skills succeeds only when all of them
+#   do, with about the product of their probabilities, which is steeper than any one of them.
+#   Tested in {doc}`01_scaling_paradox` (a five-digit answer as five sub-skills) and taken apart
+#   in {doc}`02_metric_mirage` (how much of the jump is the metric, how much the weakest link).
+# - **Circuit formation.** A small sub-network that implements an algorithm forms during
+#   training, and the capability switches on when it is complete: the Fourier circuit of
+#   {doc}`03_grokking` and the previous-token and induction heads of {doc}`04_induction_heads`,
+#   which work only together (a collective property, like the glider).
+# - **Loss-landscape change.** The geometry of the loss around the weights changes, e.g. the
+#   effective number of parameters the solution uses: {doc}`03_grokking` tracks it with the local
+#   learning coefficient. Chapters 8 (silent alignment) and 9 (a phase-transition lab:
+#   capacity, gating and the logistic) are *coming*.
+# - **Information content.** How much signal the data carry about the rule bounds how fast any
+#   learner can find it; a rule hidden among many inputs gives almost no gradient signal until it
+#   is nearly found. Tested in {doc}`05_sparse_parity`.
+# - **Collective properties** beyond single circuits: features stored in superposition, more of
+#   them than there are neurons, belong to no single neuron (chapter 7, superposition, is
+#   *coming*). Chapter 6 (emergent misalignment: a narrow fine-tune that changes behaviour
+#   broadly) is *coming* too.
+#
+# ## A phase transition in one picture
+#
+# The cell below needs no training. It draws the logistic in log-scale that the course fits to
+# every transition, with threshold $x_c$ and steepness $k$: as $k$ grows, the same smooth
+# control parameter produces an ever more sudden change.
+
+# %%
 x = np.geomspace(1e2, 1e6, 400)
 fig, ax = plt.subplots()
 for k in (0.5, 1, 2, 4, 8):
@@ -92,43 +176,272 @@ plt.show()
 #    bootstrap intervals and ask whether it beats a straight line — and whether the threshold
 #    $x_c$ could have been predicted before the jump.
 #
-# The cell below shows the third question in miniature: points drawn from a known logistic with
-# noise, refitted, with the recovered threshold and its 95% interval.
+# The cell below shows the third question in miniature: points drawn from a known logistic
+# (threshold $10^4$, steepness 3) with noise, refitted with the floor and ceiling fixed at 0 and
+# 1 (the summary marks them as fixed: they have no interval because they were not fitted). It
+# recovers the threshold {glue:text}`ch00_threshold` with 95% interval
+# {glue:text}`ch00_threshold_lo` to {glue:text}`ch00_threshold_hi`, and R²
+# {glue:text}`ch00_r2` against {glue:text}`ch00_line_r2` for a straight line in $\log x$.
 
 # %%
+TRUE_THRESHOLD, TRUE_STEEPNESS = 1e4, 3.0
 rng = np.random.default_rng(SEED)
 sizes = np.geomspace(1e3, 1e5, 9)
-observed = np.clip(logistic(sizes, 0.0, 1.0, 1e4, 3.0) + rng.normal(0, 0.03, len(sizes)), 0, 1)
+observed = np.clip(logistic(sizes, 0.0, 1.0, TRUE_THRESHOLD, TRUE_STEEPNESS)
+                   + rng.normal(0, 0.03, len(sizes)), 0, 1)
 fit = fit_logistic(sizes, observed, floor=0.0, ceil=1.0, n_boot=100, seed=SEED)
 print(fit.summary())
+lo, hi = fit.intervals["threshold"]
+glue("ch00_threshold", fit.threshold, ",.0f")
+glue("ch00_threshold_lo", lo, ",.0f")
+glue("ch00_threshold_hi", hi, ",.0f")
+glue("ch00_r2", fit.r2, ".3f")
+glue("ch00_line_r2", fit.linear.r2, ".3f")
+result = recovers_threshold(true_threshold=TRUE_THRESHOLD, fitted=fit.threshold, lo=lo, hi=hi,
+                            r2=fit.r2, line_r2=fit.linear.r2)
+glue("ch00_verdict", result.sentence)
+print(result.sentence)
 
 # %% [markdown]
 # ## How to use this book
 #
 # - **Read it** on the website: every chapter was executed by the build, so all figures are real
-#   outputs of the code above them. The status page lists how long each chapter took.
+#   outputs of the code above them, and every number in the prose is inserted from that run. The
+#   status page lists how long each chapter took.
 # - **Run it** in Colab with the launch button (rocket icon) at the top of a chapter: the first
 #   cell installs the course library and nothing else. Or locally: `make book` in the repository
 #   builds everything from scratch; `jupyter lab notebooks/` opens the chapters.
 # - **FAST and FULL.** Every chapter has a `parameters` cell with `FAST = True`: a smaller setup
-#   that still shows the phenomenon in about two minutes on a 2-core CPU. `FAST = False` runs
-#   the paper-faithful setup; each chapter states how long it takes.
-# - **Check cells.** Each chapter ends with a cell that raises an error if the transition it
-#   promises did not happen in your run. If it fails for you, that is a finding — tell us.
+#   that still shows the phenomenon on a laptop CPU. `FAST = False` runs the paper-faithful
+#   setup; the README lists how long each takes.
+# - **Verdicts and check cells.** Each chapter computes its conclusion from its own numbers and
+#   prints it, in words that are true whichever way the run came out; its last cell raises an
+#   error if the run does not show what the chapter claims. If it fails for you, that is a
+#   finding — tell us.
 # - **Exercises** come for four personas, each marked with difficulty and expected time:
 #   the **CS student** (run, predict, check; with automatic checkers), the **applied engineer**
 #   (measure, ship, budget), the **applied researcher** (hypothesis, sweep, uncertainty; with
 #   checkers) and the **frontier researcher** (open questions). Solutions sit in collapsed
 #   dropdowns in the instructor edition and are left out of the student edition.
 #
-# ## Check: does the fitting machinery work?
+# ## Exercises
 #
-# This chapter trains nothing, so its check is on the tool every later chapter relies on: the fit
-# above must recover the threshold it was given within its interval, and beat the straight line.
+# ```{exercise} From steepness to "how much bigger"
+# :label: ex-00-transition-width
+#
+# **Persona:** CS student · **Difficulty:** ★☆☆ · **Time:** 15 min
+#
+# A steepness $k$ is hard to feel. Write `transition_width(steepness, low=0.1, high=0.9)`: the
+# factor by which $x$ must grow for the logistic to climb from `low` to `high` of the way from
+# floor to ceiling. Solve $A(x) = \text{floor} + p\,(\text{ceil} - \text{floor})$ for $\ln x$ at
+# both levels. Before you run the checker, predict: is the factor for $k = 4$ about 3, 9 or 81?
+# Then read the figure above: which curve goes from 10% to 90% within one decade of $x$?
+# ```
 
 # %%
-lo, hi = fit.intervals["threshold"]
-print(f"true threshold 1e4; fitted {fit.threshold:.3g}, interval [{lo:.3g}, {hi:.3g}]")
-if not (lo <= 1e4 <= hi and fit.r2 > fit.linear.r2):
-    raise RuntimeError("the logistic fit did not recover a known threshold")
+def transition_width(steepness: float, low: float = 0.1, high: float = 0.9) -> float:
+    """How many times larger x gets while the logistic climbs from ``low`` to ``high``."""
+    raise NotImplementedError
+
+
+# %% [markdown] tags=["solution"]
+# ```{solution-start} ex-00-transition-width
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+def transition_width(steepness: float, low: float = 0.1, high: float = 0.9) -> float:
+    """How many times larger x gets while the logistic climbs from ``low`` to ``high``."""
+    logit = np.log(high / (1 - high)) - np.log(low / (1 - low))
+    return float(np.exp(logit / steepness))
+
+
+for k in (0.5, 1, 2, 4, 8):
+    print(f"k = {k}: x grows {transition_width(k):,.3g}-fold from 10% to 90%")
+# ln(0.9/0.1) - ln(0.1/0.9) = 2 ln 9, so the factor is 81**(1/k): 3 for k = 4. One decade
+# (a factor 10) needs k >= 2 ln 9 / ln 10, about 1.9.
+
+# %% [markdown] tags=["solution"]
+# ```{solution-end}
+# ```
+
+# %%
+check_transition_width(transition_width);
+
+# %% [markdown]
+# ```{exercise} What does a bootstrap cost?
+# :label: ex-00-engineer-bootstrap
+#
+# **Persona:** applied engineer · **Difficulty:** ★★☆ · **Time:** 20 min
+#
+# Every chapter fits logistics with a bootstrap, and a build runs them all. Measure the CPU time
+# of `fit_logistic` on the nine points above for `n_boot` = 0, 25, 100 and 400
+# (`time.process_time()` around the call), and how far the threshold interval's ends move
+# relative to the `n_boot = 400` interval. Pick the smallest `n_boot` whose ends are within 5% of
+# it, and state the cost per refit. What would you set in a nightly build, and what in an
+# interactive notebook?
+# ```
+
+# %% [markdown] tags=["solution"]
+# ```{solution-start} ex-00-engineer-bootstrap
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+import time
+
+costs, ends = {}, {}
+for n_boot in (0, 25, 100, 400):
+    start = time.process_time()
+    refit = fit_logistic(sizes, observed, floor=0.0, ceil=1.0, n_boot=n_boot, seed=SEED)
+    costs[n_boot] = time.process_time() - start
+    ends[n_boot] = refit.intervals.get("threshold")
+reference_lo, reference_hi = ends[400]
+for n_boot in (25, 100, 400):
+    lo_b, hi_b = ends[n_boot]
+    moved = max(abs(lo_b / reference_lo - 1), abs(hi_b / reference_hi - 1))
+    print(f"n_boot {n_boot:>3}: {costs[n_boot] * 1e3:6.0f} ms CPU "
+          f"({(costs[n_boot] - costs[0]) / n_boot * 1e3:.1f} ms per refit), interval "
+          f"[{lo_b:,.0f}, {hi_b:,.0f}], ends within {moved:.1%} of n_boot = 400")
+stable = [n for n in (25, 100) if max(abs(ends[n][0] / reference_lo - 1),
+                                      abs(ends[n][1] / reference_hi - 1)) <= 0.05]
+print(f"smallest n_boot within 5% of n_boot = 400: {stable[0] if stable else 'none below 400'}")
+# The cost is linear in n_boot (one least-squares refit each), and the interval's ends wander by
+# more than you might expect between n_boot values: a percentile interval from nine points is
+# rough at any n_boot. A nightly build can afford a few
+# hundred refits per fit; a notebook cell that re-runs on every slider move should use tens and
+# say that its interval is rough.
+
+# %% [markdown] tags=["solution"]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise} Does a 95% interval contain the truth 95% of the time?
+# :label: ex-00-coverage
+#
+# **Persona:** applied researcher · **Difficulty:** ★★☆ · **Time:** 30 min
+#
+# Write `coverage(intervals, truth)`: the share of rows `[lo, hi]` of an `(n, 2)` array that
+# contain `truth` (ends included). Then test a hypothesis, for example "with 9 noisy points the
+# bootstrap interval of the threshold covers the truth at least 90% of the time, and with 5
+# points it does not": draw many noisy families from the known logistic above (new noise seeds),
+# fit each, and report coverage and median interval width (as a factor in $x$) for 5, 9 and 17
+# points, with the number of repetitions you used. A percentile bootstrap over few points is
+# known to under-cover; does it here?
+# ```
+
+# %%
+def coverage(intervals: np.ndarray, truth: float) -> float:
+    """Share of the (n, 2) intervals [lo, hi] that contain ``truth``."""
+    raise NotImplementedError
+
+
+# %% [markdown] tags=["solution"]
+# ```{solution-start} ex-00-coverage
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+def coverage(intervals: np.ndarray, truth: float) -> float:
+    """Share of the (n, 2) intervals [lo, hi] that contain ``truth``."""
+    intervals = np.asarray(intervals, dtype=float)
+    return float(np.mean((intervals[:, 0] <= truth) & (truth <= intervals[:, 1])))
+
+
+from emergence_lib.metrics import wilson_interval
+
+REPEATS, N_BOOT_SWEEP = 8, 40     # small, to keep the chapter quick: raise both for a real answer
+for n_points in (5, 9, 17):
+    xs = np.geomspace(1e3, 1e5, n_points)
+    found = []
+    for repeat in range(REPEATS):
+        noise = np.random.default_rng(1000 + repeat).normal(0, 0.03, n_points)
+        ys = np.clip(logistic(xs, 0.0, 1.0, TRUE_THRESHOLD, TRUE_STEEPNESS) + noise, 0, 1)
+        found.append(fit_logistic(xs, ys, floor=0.0, ceil=1.0, n_boot=N_BOOT_SWEEP,
+                                  seed=repeat).intervals["threshold"])
+    found = np.array(found)
+    covered = coverage(found, TRUE_THRESHOLD)
+    c_lo, c_hi = wilson_interval(round(covered * REPEATS), REPEATS)
+    print(f"{n_points:>2} points: coverage {covered:.0%} over {REPEATS} families (95% Wilson "
+          f"interval {c_lo:.0%}-{c_hi:.0%}), median width x{np.median(found[:, 1] / found[:, 0]):.2f}")
+# The coverage estimate is itself a rate over a few repetitions: its Wilson interval above says
+# how little 8 families can decide. Run more repetitions before concluding either way.
+
+# %% [markdown] tags=["solution"]
+# ```{solution-end}
+# ```
+
+# %%
+check_coverage(coverage);
+
+# %% [markdown]
+# ```{exercise} Predict the threshold before the jump
+# :label: ex-00-frontier-predict
+#
+# **Persona:** frontier researcher · **Difficulty:** ★★★ · **Time:** open-ended
+#
+# Question 3 asks whether $x_c$ could have been predicted *before* the jump. Fit the logistic to
+# the points above using only those with $x$ below a cut-off (the part of the curve you would
+# have seen so far), for several cut-offs, and state your tolerance first (say, within a factor
+# 1.5 of the truth). From which cut-off on is the prediction within tolerance, and does its
+# interval tell you in advance when it is not? What extra information (a progress measure, the
+# curves of the sub-skills, a second control parameter) could make the prediction possible
+# earlier? Chapters 1 to 5 each offer one candidate; chapter 9 (a phase-transition lab,
+# *coming*) will test such predictions systematically.
+# ```
+
+# %% [markdown] tags=["solution"]
+# ```{solution-start} ex-00-frontier-predict
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+TOLERANCE = 1.5
+for cut in (5e3, 1e4, 2e4, 1e5 + 1):
+    seen = sizes < cut
+    if seen.sum() < 3:
+        continue
+    early = fit_logistic(sizes[seen], observed[seen], floor=0.0, ceil=1.0, n_boot=50, seed=SEED)
+    e_lo, e_hi = early.intervals.get("threshold", (np.nan, np.nan))
+    within = 1 / TOLERANCE <= early.threshold / TRUE_THRESHOLD <= TOLERANCE
+    note = "  (degenerate: too few points to resample)" if e_hi <= e_lo else ""
+    print(f"points below {cut:>8,.0f} ({seen.sum()}): threshold {early.threshold:>9,.0f} "
+          f"[{e_lo:,.0f}, {e_hi:,.0f}] -> {'within' if within else 'outside'} x{TOLERANCE}{note}")
+# Read the lines above: how many points past the floor does the fit need, and does the interval
+# warn you (wide or degenerate) when the prediction is off? Here floor and ceiling are known and
+# fixed; for a real task the ceiling is not known. Refit with ceil=None and the same cut-offs:
+# the part of the curve seen so far no longer fixes where it will level off.
+
+# %% [markdown] tags=["solution"]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ## Key takeaways
+#
+# ```{admonition} Key takeaways
+# :class: important
+# - "Emergent" in this course is weak emergence: a capability absent at small scale (or early),
+#   present later, with an abrupt change; it can always be explained from the parts, and the
+#   chapters do explain it.
+# - Several mechanisms can make the change abrupt (the metric, the weakest link, circuit
+#   formation, a change of the loss landscape, the information in the data, a collective
+#   property like the glider); each chapter tests one or two.
+# - The logistic in log-x summarises a transition by a threshold and a steepness; a steepness
+#   $k$ means $x$ grows $81^{1/k}$-fold from 10% to 90%.
+# - Trust a fit only with intervals, a comparison against a straight line, and a check on data
+#   whose answer you know: {glue:text}`ch00_verdict`
+# ```
+#
+# ## Check: does the fitting machinery work?
+#
+# This chapter trains nothing, so its check is on the tool every later chapter relies on, and it
+# asserts exactly the verdict printed with the fit above
+# (`emergence_lib.checks.ch00.recovers_threshold`): the fit must recover the threshold it was
+# given within its interval, and beat the straight line.
+
+# %%
+print(result.sentence)
+result.require()
 print("✅ the fit recovers a known transition")

@@ -29,8 +29,12 @@ def recovers_threshold(*, true_threshold: float, fitted: float, lo: float, hi: f
                                            f"{line_r2:.3f}"),
     }
     where = "inside" if covered else "outside"
+
+    def num(v: float) -> str:
+        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
     better = "beats" if beats else "does not beat"
-    sentence = (f"The fit puts the threshold at {fitted:.3g} with 95% interval [{lo:.3g}, "
-                f"{hi:.3g}], so the true value {true_threshold:.3g} lies {where} it; the logistic "
-                f"(R² {r2:.3f}) {better} the straight line in log x (R² {line_r2:.3f}).")
+    sentence = (f"The fit puts the threshold at {num(fitted)} with 95% interval [{num(lo)}, "
+                f"{num(hi)}], so the true value {num(true_threshold)} lies {where} it; the "
+                f"logistic (R² {r2:.3f}) {better} the straight line in log x (R² {line_r2:.3f}).")
     return verdict(conditions, sentence, numbers)
