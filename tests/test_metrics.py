@@ -5,12 +5,17 @@ import pytest
 import torch
 
 from emergence_lib.metrics import (
+    EXACT_CHANCE_MAX_LENGTH,
     brier_score,
+    chance_edit_distance,
+    correct_token_probs,
     edit_distance,
     edit_distances,
     exact_match,
     log_prob_correct,
     per_position_accuracy,
+    per_position_brier,
+    per_position_log_prob,
     score_predictions,
     token_accuracy,
     wilson_interval,
@@ -77,3 +82,75 @@ def test_exact_match_is_product_of_independent_positions():
     wrong = torch.from_numpy(rng.random((20000, 4)) > 0.9)
     pred = torch.where(wrong, (target + 1) % 10, target)
     assert exact_match(pred, target) == pytest.approx(0.9**4, abs=0.01)
+
+
+def _levenshtein(a: tuple[int, ...], b: tuple[int, ...]) -> int:
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i]
+        for j, y in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
+        prev = cur
+    return prev[-1]
+
+
+@pytest.mark.parametrize("vocab, length", [(1, 3), (2, 3), (3, 3), (3, 4), (4, 2), (5, 3)])
+def test_chance_edit_distance_is_the_exact_mean_over_all_string_pairs(vocab, length):
+    import itertools
+
+    strings = list(itertools.product(range(vocab), repeat=length))
+    brute = np.mean([_levenshtein(a, b) for a in strings for b in strings])
+    assert chance_edit_distance(length, vocab) == pytest.approx(brute, rel=1e-12, abs=1e-12)
+
+
+def test_chance_edit_distance_of_five_digits():
+    # below the Hamming value L (1 - 1/V) = 4.5: an alignment may shift instead of substitute
+    exact = chance_edit_distance(5, 10)
+    assert 4.3 < exact < 4.5
+    gen = torch.Generator().manual_seed(0)
+    a, b = (torch.randint(0, 10, (100_000, 5), generator=gen) for _ in range(2))
+    assert edit_distance(a, b) == pytest.approx(exact, abs=0.015)   # ~4 standard errors
+    assert chance_edit_distance(1, 10) == pytest.approx(0.9)
+    # beyond the exact range: a seeded estimate between the neighbouring exact value and Hamming
+    longer = chance_edit_distance(EXACT_CHANCE_MAX_LENGTH + 1, 10)
+    assert chance_edit_distance(EXACT_CHANCE_MAX_LENGTH, 10) < longer < 0.9 * (
+        EXACT_CHANCE_MAX_LENGTH + 1)
+    assert longer == chance_edit_distance(EXACT_CHANCE_MAX_LENGTH + 1, 10)
+
+
+def test_chance_edit_distance_rejects_bad_input():
+    with pytest.raises(ValueError, match="length"):
+        chance_edit_distance(0)
+    with pytest.raises(TypeError, match="length"):
+        chance_edit_distance(True)
+    with pytest.raises(ValueError, match="vocab"):
+        chance_edit_distance(3, 0)
+
+
+def test_per_position_probability_metrics_agree_with_the_overall_ones():
+    gen = torch.Generator().manual_seed(0)
+    logits = torch.randn(40, 3, 7, generator=gen)
+    target = torch.randint(0, 7, (40, 3), generator=gen)
+    probs = correct_token_probs(logits, target)
+    assert probs.shape == (40, 3)
+    np.testing.assert_allclose(probs, logits.softmax(-1).gather(-1, target[..., None])[..., 0],
+                               rtol=1e-6)
+    brier = per_position_brier(logits, target)
+    assert brier.shape == (3,)
+    assert brier.mean() == pytest.approx(brier_score(logits, target), rel=1e-6)
+    logp = per_position_log_prob(logits, target)
+    assert logp.sum() == pytest.approx(log_prob_correct(logits, target), rel=1e-6)
+    np.testing.assert_allclose(logp, np.log(probs).mean(0), rtol=1e-5)
+    uniform = torch.zeros(2, 4, 10)
+    np.testing.assert_allclose(per_position_brier(uniform, torch.zeros(2, 4, dtype=torch.long)),
+                               0.9, rtol=1e-6)
+    np.testing.assert_allclose(per_position_log_prob(uniform, torch.ones(2, 4, dtype=torch.long)),
+                               math.log(0.1), rtol=1e-6)
+
+
+@pytest.mark.parametrize("fn", [correct_token_probs, per_position_brier, per_position_log_prob])
+def test_per_position_probability_metrics_reject_bad_input(fn):
+    with pytest.raises(ValueError, match="logits"):
+        fn(torch.zeros(2, 3, 4), torch.zeros(2, 2, dtype=torch.long))
+    with pytest.raises(ValueError, match="token ids"):
+        fn(torch.zeros(2, 3, 4), torch.full((2, 3), 4))

@@ -9,6 +9,7 @@ import torch
 
 from emergence_lib.exercises import ch02
 from emergence_lib.metrics import (
+    chance_edit_distance,
     edit_distance_from_accuracy,
     exact_match,
     exact_match_any_positions,
@@ -174,17 +175,23 @@ def test_recipe_numbers_and_errors():
     assert mirage.family_targets(0).shape == (5_000, 5)
     with pytest.raises(ValueError, match="split"):
         mirage.family_targets(-1)
-    for fn in (mirage.score_family, mirage.exact_match_by_length, mirage.position_accuracies):
+    for fn in (mirage.score_family, mirage.exact_match_by_length, mirage.position_accuracies,
+               lambda members: mirage.position_scores(members, "brier")):
         with pytest.raises(ValueError, match="members"):
             fn([])
-    assert math.isclose(mirage.EDIT_MAX_STEEPNESS_RATIO * mirage.STEEPNESS_MARGIN, 1.0)
+    with pytest.raises(ValueError, match="score"):
+        mirage.position_scores([], "accuracy_mean")
 
 
 def test_metric_range_and_fit_metric():
     assert mirage.metric_range("exact_match") == pytest.approx((1e-5, 1.0))
     assert mirage.metric_range("exact_match", 2) == pytest.approx((0.01, 1.0))
     assert mirage.metric_range("token_accuracy") == pytest.approx((0.1, 1.0))
-    assert mirage.metric_range("edit_distance") == pytest.approx((4.5, 0.0))
+    # edit distance: the expected Levenshtein distance of a chance answer, below Hamming's 4.5
+    chance_edit, perfect_edit = mirage.metric_range("edit_distance")
+    assert perfect_edit == 0.0 and 4.3 < chance_edit < 4.5
+    assert chance_edit == pytest.approx(chance_edit_distance(5, 10))
+    assert mirage.metric_range("edit_distance", 1) == pytest.approx((0.9, 0.0))
     assert mirage.metric_range("brier") == pytest.approx((0.9, 0.0))
     assert mirage.metric_range("log_prob") == pytest.approx((5 * math.log(0.1), 0.0))
     with pytest.raises(ValueError, match="metric"):
@@ -198,3 +205,51 @@ def test_metric_range_and_fit_metric():
     fit = mirage.fit_metric(sizes, values, "token_accuracy", n_boot=0)
     assert fit.floor == 0.1 and fit.ceil == 1.0
     assert fit.steepness == pytest.approx(2.0, rel=1e-3)
+
+
+class _Member:
+    """The parts of a FamilyMember that position_scores reads."""
+
+    def __init__(self, logits: torch.Tensor, split: int = 0) -> None:
+        self.test_logits, self.split = logits, split
+        target = mirage.family_targets(split)
+        pred = logits.argmax(-1)
+        self.scores = {f"pos{i}_accuracy": float((pred[:, i] == target[:, i]).float().mean())
+                       for i in range(5)}
+
+
+def test_position_scores_on_a_perfect_and_a_uniform_model():
+    target = mirage.family_targets(0)
+    perfect = torch.nn.functional.one_hot(target, 10).float() * 50.0
+    uniform = torch.zeros(target.shape[0], 5, 10)
+    members = [_Member(perfect), _Member(uniform)]
+    np.testing.assert_allclose(mirage.position_scores(members, "accuracy")[0], 1.0)
+    np.testing.assert_allclose(mirage.position_scores(members, "prob"), [[1.0] * 5, [0.1] * 5],
+                               atol=1e-5)
+    np.testing.assert_allclose(mirage.position_scores(members, "brier"), [[0.0] * 5, [0.9] * 5],
+                               atol=1e-5)
+    np.testing.assert_allclose(mirage.position_scores(members, "log_prob")[1], math.log(0.1),
+                               rtol=1e-4)
+
+
+def test_sharpening_and_synthetic_families():
+    sizes = np.geomspace(1e3, 1e5, 6)
+    positions, exact = mirage.rise_together_family([0.1, 0.3, 0.5, 0.7, 0.9, 1.0], seed=2)
+    assert positions.shape == (6, 5) and exact.shape == (6,)
+    np.testing.assert_allclose(exact, positions.mean(1) ** 5, atol=0.03)    # independent
+    again = mirage.rise_together_family([0.1, 0.3, 0.5, 0.7, 0.9, 1.0], seed=2)
+    np.testing.assert_array_equal(again[1], exact)                           # seeded
+    sharp = mirage.sharpening(sizes, positions, exact, n_boot=5, seed=0)
+    assert sharp.k_exact > sharp.k_token and sharp.k_positions.shape == (5,)
+    assert sharp.max_gap < 0.03
+    draws = sharp.share_draws()
+    assert draws.shape[1] == 2 and 0 < len(draws) <= 5
+    late_pos, late_exact = mirage.one_late_position_family(sizes, 1e4, 4.0, seed=0)
+    np.testing.assert_array_equal(late_pos[:, :4], 1.0)
+    np.testing.assert_allclose(late_exact, late_pos[:, 4])
+    with pytest.raises(ValueError, match="agree"):
+        mirage.sharpening(sizes, positions[:3], exact)
+    with pytest.raises(ValueError, match="average_accuracy"):
+        mirage.rise_together_family([1.5])
+    with pytest.raises(ValueError, match="threshold"):
+        mirage.one_late_position_family(sizes, 0.0, 4.0)

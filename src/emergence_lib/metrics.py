@@ -1,8 +1,10 @@
 """Metrics on predicted token sequences: the sharp ones (exact match) and the smooth ones
-(token accuracy, edit distance, Brier score, log-probability of the correct answer)."""
+(token accuracy, edit distance, Brier score, log-probability of the correct answer), overall and
+per answer position, and the chance value of the edit distance."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -70,6 +72,63 @@ def edit_distance(pred: torch.Tensor, target: torch.Tensor) -> float:
     return float(edit_distances(pred, target).mean())
 
 
+EXACT_CHANCE_MAX_LENGTH = 6      # longer answers: a seeded Monte Carlo estimate (see below)
+CHANCE_SAMPLES = 200_000         # random answer pairs of that estimate (std. error ~ 0.003)
+
+
+def _string_patterns(length: int) -> list[tuple[int, ...]]:
+    """Every string of ``length`` symbols up to renaming of the symbols (restricted growth
+    strings): (0, 0, 1) stands for "aab", "ccd", ... ."""
+    patterns = [(0,)]
+    for _ in range(length - 1):
+        patterns = [p + (c,) for p in patterns for c in range(max(p) + 2)]
+    return patterns
+
+
+def chance_edit_distance(length: int, vocab: int = 10) -> float:
+    """Expected Levenshtein distance between two independent uniformly random strings of
+    ``length`` symbols from ``vocab``: the edit distance of a chance answer. Exact for
+    length <= EXACT_CHANCE_MAX_LENGTH; longer lengths get a seeded Monte Carlo estimate."""
+    return _chance_edit_distance(check_int("length", length, minimum=1),
+                                 check_int("vocab", vocab, minimum=1))
+
+
+@functools.cache
+def _chance_edit_distance(length: int, vocab: int) -> float:
+    if length > EXACT_CHANCE_MAX_LENGTH:
+        rng = np.random.default_rng(0)
+        a, b = (torch.from_numpy(rng.integers(0, vocab, (CHANCE_SAMPLES, length)))
+                for _ in range(2))
+        return float(edit_distances(a, b).mean())
+    # The target t matters only through its pattern of repeated symbols. For one pattern,
+    # propagate the exact distribution of the dynamic programme's row (distances from the
+    # random string's prefix to every prefix of t) as the random string grows by one symbol:
+    # a new symbol equals one of t's distinct symbols (probability 1/vocab each) or none.
+    total = 0.0
+    for t in _string_patterns(length):
+        distinct = max(t) + 1
+        if distinct > vocab:
+            continue
+        weight = math.perm(vocab, distinct) / vocab**length     # P(target has pattern t)
+        symbols = [(tuple(tj == c for tj in t), 1.0 / vocab) for c in range(distinct)]
+        if vocab > distinct:
+            symbols.append(((False,) * length, (vocab - distinct) / vocab))
+        rows = {tuple(range(length + 1)): 1.0}
+        for i in range(1, length + 1):
+            grown: dict[tuple[int, ...], float] = {}
+            for row, p in rows.items():
+                for equal, q in symbols:
+                    new = [i]
+                    for j in range(1, length + 1):
+                        new.append(min(row[j] + 1, new[j - 1] + 1,
+                                       row[j - 1] + (not equal[j - 1])))
+                    key = tuple(new)
+                    grown[key] = grown.get(key, 0.0) + p * q
+            rows = grown
+        total += weight * sum(row[-1] * p for row, p in rows.items())
+    return total
+
+
 def brier_score(logits: torch.Tensor, target: torch.Tensor) -> float:
     """Mean over tokens of sum_c (p_c - 1[c = target])^2: (N, L, V), (N, L) -> float in [0, 2]."""
     _check_logits(logits, target)
@@ -83,6 +142,31 @@ def log_prob_correct(logits: torch.Tensor, target: torch.Tensor) -> float:
     _check_logits(logits, target)
     logp = logits.float().log_softmax(-1).gather(-1, target.unsqueeze(-1)).squeeze(-1)
     return float(logp.sum(1).mean())
+
+
+def correct_token_probs(logits: torch.Tensor, target: torch.Tensor) -> np.ndarray:
+    """Probability the model gives the correct token at each position: (N, L, V), (N, L) ->
+    (N, L)."""
+    _check_logits(logits, target)
+    probs = logits.float().softmax(-1).gather(-1, target.unsqueeze(-1)).squeeze(-1)
+    return probs.detach().cpu().numpy()
+
+
+def per_position_brier(logits: torch.Tensor, target: torch.Tensor) -> np.ndarray:
+    """Brier score at each answer position, sum_c (p_c - 1[c = target])^2 averaged over rows:
+    (N, L, V), (N, L) -> (L,) in [0, 2]."""
+    _check_logits(logits, target)
+    probs = logits.float().softmax(-1)
+    onehot = F.one_hot(target, logits.shape[2]).float()
+    return ((probs - onehot) ** 2).sum(-1).mean(0).detach().cpu().numpy()
+
+
+def per_position_log_prob(logits: torch.Tensor, target: torch.Tensor) -> np.ndarray:
+    """Mean log-probability of the correct token at each answer position (nats, <= 0):
+    (N, L, V), (N, L) -> (L,)."""
+    _check_logits(logits, target)
+    logp = logits.float().log_softmax(-1).gather(-1, target.unsqueeze(-1)).squeeze(-1)
+    return logp.mean(0).detach().cpu().numpy()
 
 
 def score_predictions(logits: torch.Tensor, target: torch.Tensor) -> dict[str, float]:

@@ -1,17 +1,28 @@
-"""Chapter 2 (the metric mirage): chapter 1's addition family scored under many metrics.
-Every number of the chapter's setup and of its check lives here; the family is addition.py's."""
+"""Chapter 2 (the metric mirage): chapter 1's addition family scored under many metrics, the
+sharpening of exact match taken apart (metric vs weakest link), and a synthetic family whose
+positions rise together. Every number of the chapter's setup lives here; the family is
+addition.py's and the chapter's criteria are checks/ch02.py's."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from .._validate import check_choice, check_int
-from ..fit import LogisticFit, fit_logistic
-from ..metrics import METRICS, exact_match_any_positions, score_models
+from .._validate import check_choice, check_float, check_int
+from ..fit import LogisticFit, fit_logistic, logistic
+from ..metrics import (
+    METRICS,
+    chance_edit_distance,
+    correct_token_probs,
+    exact_match_any_positions,
+    per_position_brier,
+    per_position_log_prob,
+    score_models,
+)
 from ..tasks import addition_problems
 from . import addition
 from .addition import FamilyMember
@@ -26,26 +37,26 @@ N_BOOT = 200                               # bootstrap resamples of each logisti
 VOCAB = 10                                 # digits 0-9
 CHANCE = 1.0 / VOCAB                       # per-digit accuracy of a uniform guess
 
-# The check: exact match must be clearly sharper than per-token accuracy, and the edit distance
-# smooth (well fitted by a line in log-size, or not much steeper than per-token accuracy).
+SYNTHETIC_ANSWERS = 5_000                  # sampled answers per model of the synthetic family
+SHARE_BOOT = 50                            # bootstrap resamples of the models for the shares
+FLAT = 0.05                                # a position whose accuracy never moves more than
+                                           # this over the family has no steepness (NaN)
+
 # Every logistic is fitted with its floor and ceiling fixed at the metric's chance and perfect
 # values (metric_range): with both free, a 6-point curve picks its own range and the fitted
 # steepness becomes fragile (measured: per-token accuracy came out steeper than exact match for
-# one of the six seed/split families of FULL). With fixed ranges, measured: k ratio 7.7 (FAST),
-# 3.2 (FULL), 3.1-7.7 over FULL's six seed/split families; edit distance line R^2 0.93-0.97.
-STEEPNESS_MARGIN = 2.0                     # k(exact match) >= 2 x k(token accuracy)
-EDIT_LINEAR_R2 = 0.9                       # R^2 of a line in log-size, or ...
-EDIT_MAX_STEEPNESS_RATIO = 1.0 / STEEPNESS_MARGIN  # ... k(edit) <= k(exact match) / 2
+# one of the six seed/split families of FULL). Chapter 1 fits with the same convention.
 
 
 def metric_range(metric: str, length: int = ANSWER_LENGTH) -> tuple[float, float]:
     """(chance, perfect) value of a metric on ``length``-digit answers: chance is a uniform guess
-    over the 10 digits at every position."""
+    over the 10 digits at every position (for the edit distance: the expected Levenshtein
+    distance between two random strings, metrics.chance_edit_distance)."""
     check_choice("metric", metric, METRICS)
     length = check_int("length", length, minimum=1)
     chance = {"exact_match": CHANCE**length,
               "token_accuracy": CHANCE,
-              "edit_distance": length * (1.0 - CHANCE),     # expected wrong digits
+              "edit_distance": chance_edit_distance(length, VOCAB),   # Levenshtein, exact
               "brier": 1.0 - CHANCE,                         # (1 - 1/V)^2 + (V - 1) / V^2
               "log_prob": length * math.log(CHANCE)}[metric]
     perfect = {"exact_match": 1.0, "token_accuracy": 1.0, "edit_distance": 0.0, "brier": 0.0,
@@ -109,3 +120,134 @@ def exact_match_hits(member: FamilyMember) -> np.ndarray:
     """(N,) 0/1: whether the member got each whole test answer right."""
     target = family_targets(member.split)
     return (member.test_logits.argmax(-1) == target).all(dim=1).numpy().astype(int)
+
+
+POSITION_SCORES = ("accuracy", "prob", "brier", "log_prob")
+
+
+def position_scores(members: Sequence[FamilyMember], score: str) -> np.ndarray:
+    """(n_members, 5) one score of each answer position: accuracy, mean probability of the correct
+    digit, Brier score or mean log-probability of the correct digit (nats)."""
+    check_choice("score", score, POSITION_SCORES)
+    if not members:
+        raise ValueError("members must be a non-empty list of FamilyMember records, got none")
+    if score == "accuracy":
+        return position_accuracies(members)
+    targets = {split: family_targets(split) for split in {m.split for m in members}}
+    per_member = {"prob": lambda lg, y: correct_token_probs(lg, y).mean(0),
+                  "brier": per_position_brier, "log_prob": per_position_log_prob}[score]
+    return np.array([per_member(m.test_logits, targets[m.split]) for m in members])
+
+
+@dataclass(frozen=True)
+class Sharpening:
+    """Fitted steepness k of every curve between per-token accuracy and exact match (see
+    checks/ch02.py), each position's own k, the largest |prod_i p_i - exact match|, and the
+    same k refitted on bootstrap resamples of the models."""
+
+    k_token: float                 # the average p of the positions
+    k_power: float                 # p**L: the metric applied to the average
+    k_product: float               # prod_i p_i: the metric applied to each position
+    k_exact: float                 # measured exact match
+    k_positions: np.ndarray        # (L,) each position's own accuracy curve (NaN: flat)
+    max_gap: float
+    boot: dict[str, np.ndarray] = field(default_factory=dict)  # {name: (n_boot,) values}
+
+    def share_draws(self) -> np.ndarray:
+        """(n, 2) metric and weakest-link shares on each bootstrap resample that sharpens."""
+        from ..checks.ch02 import sharpening_shares
+
+        if not self.boot:
+            return np.empty((0, 2))
+        rows = []
+        for token, power, product, exact in zip(*(self.boot[k] for k in (
+                "k_token", "k_power", "k_product", "k_exact")), strict=True):
+            if exact > token:
+                shares = sharpening_shares(token, power, product, exact)
+                rows.append((shares.metric, shares.weakest_link))
+        return np.array(rows).reshape(-1, 2)
+
+    def as_kwargs(self) -> dict[str, object]:
+        """The numbers ``checks.ch02.sharpening_verdict`` takes."""
+        return {"k_token": self.k_token, "k_power": self.k_power, "k_product": self.k_product,
+                "k_exact": self.k_exact,
+                "k_positions": self.k_positions, "max_gap": self.max_gap}
+
+
+def _steepnesses(n_params: np.ndarray, positions: np.ndarray,
+                 exact: np.ndarray) -> dict[str, float]:
+    length = positions.shape[1]
+    average = positions.mean(axis=1)
+    curves = {"k_token": (average, "token_accuracy"), "k_power": (average**length, "exact_match"),
+              "k_product": (positions.prod(axis=1), "exact_match"),
+              "k_exact": (exact, "exact_match")}
+    return {name: fit_metric(n_params, values, metric, length=length, n_boot=0).steepness
+            for name, (values, metric) in curves.items()}
+
+
+def sharpening(n_params: object, position_accuracy: object, exact: object, *,
+               n_boot: int = 0, seed: int = 0) -> Sharpening:
+    """Fit every curve from per-token accuracy to exact match alike (fit_metric), for a family of
+    models: n_params (n,), position_accuracy (n, L), exact (n,). ``n_boot`` resamples the
+    models and refits every curve on the same resample (for intervals on the shares)."""
+    x = np.asarray(n_params, dtype=float)
+    positions = np.asarray(position_accuracy, dtype=float)
+    exact = np.asarray(exact, dtype=float)
+    if positions.ndim != 2 or positions.shape[0] != x.shape[0] or exact.shape != x.shape:
+        raise ValueError(f"n_params (n,), position_accuracy (n, L) and exact (n,) must agree, got "
+                         f"shapes {x.shape}, {positions.shape} and {exact.shape}")
+    if ((positions < 0) | (positions > 1)).any() or ((exact < 0) | (exact > 1)).any():
+        raise ValueError("position_accuracy and exact must hold accuracies in [0, 1]")
+    n_boot = check_int("n_boot", n_boot, minimum=0)
+    seed = check_int("seed", seed, minimum=0)
+    ks = _steepnesses(x, positions, exact)
+    k_positions = np.array([
+        fit_metric(x, column, "token_accuracy", n_boot=0).steepness
+        if np.ptp(column) > FLAT else np.nan for column in positions.T])
+    max_gap = float(np.abs(positions.prod(axis=1) - exact).max())
+    rng = np.random.default_rng(seed)
+    draws: dict[str, list[float]] = {name: [] for name in ks}
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(x), len(x))
+        if len(np.unique(x[idx])) < 3:
+            continue
+        for name, value in _steepnesses(x[idx], positions[idx], exact[idx]).items():
+            draws[name].append(value)
+    return Sharpening(**ks, k_positions=k_positions, max_gap=max_gap,
+                      boot={name: np.array(v) for name, v in draws.items() if v})
+
+
+def rise_together_family(average_accuracy: object, *, length: int = ANSWER_LENGTH,
+                         n_answers: int = SYNTHETIC_ANSWERS,
+                         seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A synthetic family (no model): for each accuracy p in ``average_accuracy`` (n,), draw
+    ``n_answers`` answers whose ``length`` digits are each right with probability p,
+    independently. Returns measured (n, length) per-position accuracy and (n,) exact match."""
+    p = np.asarray(average_accuracy, dtype=float)
+    if p.ndim != 1 or p.size == 0 or not np.isfinite(p).all() or ((p < 0) | (p > 1)).any():
+        raise ValueError(f"average_accuracy must be a non-empty 1-D array of accuracies in "
+                         f"[0, 1], got {average_accuracy!r}")
+    length = check_int("length", length, minimum=1)
+    n_answers = check_int("n_answers", n_answers, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
+    right = np.random.default_rng(seed).random((p.size, n_answers, length)) < p[:, None, None]
+    return right.mean(axis=1), right.all(axis=2).mean(axis=1)
+
+
+def one_late_position_family(n_params: object, threshold: float, steepness: float, *,
+                             length: int = ANSWER_LENGTH, n_answers: int = SYNTHETIC_ANSWERS,
+                             seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A synthetic weakest-link family (no model): every position is always right except the
+    last, whose accuracy follows the logistic in log-size from chance to 1 (``threshold``,
+    ``steepness``). Answers drawn as in rise_together_family: (n, length), (n,)."""
+    x = np.asarray(n_params, dtype=float)
+    late = logistic(x, CHANCE, 1.0, check_float("threshold", threshold, minimum=0.0,
+                                                  strict_min=True),
+                    check_float("steepness", steepness, minimum=0.0, strict_min=True))
+    length = check_int("length", length, minimum=1)
+    n_answers = check_int("n_answers", n_answers, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
+    rng = np.random.default_rng(seed)
+    right = np.ones((x.size, n_answers, length), dtype=bool)
+    right[:, :, -1] = rng.random((x.size, n_answers)) < late[:, None]
+    return right.mean(axis=1), right.all(axis=2).mean(axis=1)
