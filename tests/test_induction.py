@@ -7,17 +7,27 @@ from emergence_lib.models import Transformer
 from emergence_lib.progress.attention import (
     ablated_loss,
     ablation_losses,
+    composition_baseline,
+    composition_measures,
+    composition_score,
     in_context_learning_score,
     induction_measures,
+    k_composition,
     masked_loss,
+    ov_matrix,
     patching_restoration,
     per_position_loss,
     prefix_matching_score,
     previous_token_score,
+    qk_matrix,
     restored_fraction,
+    text_icl_measures,
+    token_matching_score,
 )
 from emergence_lib.recipes import induction as recipe
 from emergence_lib.tasks import periodic_sampler, periodic_sequences, repeated_sequences
+from emergence_lib.tasks.induction import copyable_mask, text_like_sequences
+from emergence_lib.train import History
 from emergence_lib.utils import seeded
 
 
@@ -103,9 +113,14 @@ def test_measures_ablation_and_patching_run_on_a_model():
     with seeded(0):
         model = Transformer(vocab=10, n_ctx=12, d_model=16, n_layers=2, n_heads=2).eval()
     tokens, mask = repeated_sequences(8, 6, 10, torch.Generator().manual_seed(0))
-    out = induction_measures(model, tokens, mask, early=2, late=9)
-    assert {"copy_loss", "icl_score", "prev_token_score", "induction_score",
+    out = induction_measures(model, tokens, mask)
+    assert {"copy_loss", "prev_token_score", "induction_score",
             "prefix_L1H0", "prev_token_L0H1"} <= set(out)
+    text = text_icl_measures(model, *text_like_sequences(8, 12, 10, generator=None),
+                             early=1, late=10)
+    assert set(text) == {"icl_score", "text_copy_loss", "text_fresh_loss"}
+    assert set(composition_measures(model)) == {f"{k}_L0H{a}_L1H{b}" for k in ("kcomp", "kmatch")
+                                                for a in (0, 1) for b in (0, 1)}
     assert abs(out["copy_loss"] - math.log(10)) < 0.05  # untrained: uniform guess
     losses = ablation_losses(model, tokens, mask, mode="zero")
     assert set(losses) == {(), (0, 0), (0, 1), (1, 0), (1, 1)}
@@ -173,3 +188,110 @@ def test_chapter_checkers_accept_the_reference_and_catch_mistakes():
     result = check_transition_step(stub)
     assert not result.passed and not result.attempted
     assert np.isnan(transition_step_reference(np.arange(3), np.array([4.0, 4.0, 4.0]), 64))
+
+
+def test_copyable_mask_marks_repeated_bigrams():
+    tokens = torch.tensor([[5, 6, 7, 5, 6, 9, 5, 6]])
+    # bigram (5, 6) first at t=0, again at t=3 and t=6: only the later ones are copyable
+    assert copyable_mask(tokens)[0].tolist() == [False, False, False, True, False, False, True,
+                                                 False]
+    periodic, mask = repeated_sequences(4, 6, 50, torch.Generator().manual_seed(0))
+    assert (copyable_mask(periodic) >= mask).all()   # every masked position has its bigram
+    with pytest.raises(TypeError, match="tokens must be an integer tensor"):
+        copyable_mask(torch.zeros(2, 3))
+
+
+def test_text_like_sequences_are_zipfian_not_periodic_and_seeded():
+    g = torch.Generator().manual_seed(0)
+    tokens, mask = text_like_sequences(200, 64, 64, generator=g)
+    assert tokens.shape == mask.shape == (200, 64) and tokens.max() < 64
+    assert torch.equal(mask, copyable_mask(tokens))
+    assert 0.1 < mask.float().mean() < 0.6                        # some, not all, copyable
+    periods = [h for h in range(8, 33) if torch.equal(tokens[0, h:], tokens[0, :-h])]
+    assert not periods                                            # not a periodic sequence
+    # Zipf: in each sequence the most common token is far above the uniform share 1/64
+    top = torch.stack([torch.bincount(row, minlength=64).max() for row in tokens]).float()
+    assert top.mean() / 64 > 3 / 64
+    again, _ = text_like_sequences(200, 64, 64, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(tokens, again)
+    no_repeats, none = text_like_sequences(50, 64, 64, zipf_exponent=0.0, repeat_prob=0.0,
+                                           generator=torch.Generator().manual_seed(1))
+    assert none.float().mean() < mask.float().mean()
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"zipf_exponent": -1.0}, "zipf_exponent must be a number in \\[0, 10\\]"),
+    ({"repeat_prob": 1.5}, "repeat_prob must be a probability"),
+    ({"min_ngram": 1}, "min_ngram must be >= 2"),
+    ({"min_ngram": 5, "max_ngram": 4}, "max_ngram must be >= 5"),
+])
+def test_text_like_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        text_like_sequences(2, 20, 8, **kwargs)
+
+
+def test_composition_scores_of_hand_built_weights():
+    A = torch.zeros(4, 4)
+    A[0, 1] = 2.0                                    # rank one: e0 e1^T
+    assert composition_score(A, A.T) == pytest.approx(1.0)   # (e0 e1^T)(e1 e0^T) = e0 e0^T
+    assert composition_score(A, A) == 0.0                     # e1^T e0 = 0
+    with pytest.raises(ValueError, match="cannot be multiplied"):
+        composition_score(torch.ones(2, 3), torch.ones(2, 3))
+    with pytest.raises(ValueError, match="all zeros"):
+        composition_score(torch.zeros(2, 2), torch.ones(2, 2))
+    with seeded(0):
+        model = Transformer(vocab=10, n_ctx=12, d_model=16, n_layers=2, n_heads=2).eval()
+    attn0, attn1 = model.blocks[0].attn, model.blocks[1].attn
+    assert torch.allclose(qk_matrix(model, 1, 0), attn1.W_Q[0] @ attn1.W_K[0].T)
+    assert torch.allclose(ov_matrix(model, 0, 1), attn0.W_V[1] @ attn0.W_O[1])
+    expected = composition_score(qk_matrix(model, 1, 0), ov_matrix(model, 0, 1).T)
+    assert k_composition(model, (0, 1), (1, 0)) == pytest.approx(expected)
+    with pytest.raises(ValueError, match="must sit in a lower layer"):
+        k_composition(model, (1, 0), (1, 1))
+    with pytest.raises(ValueError, match="layer in \\[0, 2\\)"):
+        qk_matrix(model, 2, 0)
+
+
+def test_token_matching_finds_a_built_induction_key():
+    """Wire layer 0 head 0 to copy the token embedding and layer 1 head 0 to match it."""
+    with seeded(0):
+        model = Transformer(vocab=8, n_ctx=8, d_model=16, n_layers=2, n_heads=2).eval()
+    with torch.no_grad():
+        model.W_E.weight.copy_(torch.eye(16)[:8] * 3)            # token a -> basis vector a
+        a0, a1 = model.blocks[0].attn, model.blocks[1].attn
+        a0.W_V[0].copy_(torch.eye(16)[:, :8])                      # OV of L0H0: identity on
+        a0.W_O[0].copy_(torch.eye(16)[:8])                         # the token subspace
+        a1.W_Q[0].copy_(torch.eye(16)[:, :8])                      # QK of L1H0: a . b
+        a1.W_K[0].copy_(torch.eye(16)[:, :8])
+    assert token_matching_score(model, (0, 0), (1, 0)) > 5          # the diagonal stands out
+    base = composition_baseline(16, 8, 8, n_draws=50)
+    mean, std = base["token_matching"]
+    assert abs(mean) < 3 * std / 50 ** 0.5 + 0.2                    # random: about 0
+    k_mean, _ = base["k_composition"]
+    assert 0.5 / 16 ** 0.5 < k_mean < 2 / 16 ** 0.5                 # about 1/sqrt(d_model)
+
+
+def test_recipe_helpers_select_heads_reload_and_corrupt():
+    history = History()
+    row = {"prev_token_L0H0": 0.2, "prev_token_L0H1": 0.6, "prefix_L1H0": 0.7,
+           "prefix_L1H1": 0.9}
+    history.log(0, row)
+    heads = recipe.select_heads(history, recipe.FAST)
+    assert heads == recipe.CircuitHeads((0, 1), (1, 1), ((1, 0), (1, 1)))
+    with pytest.raises(ValueError, match="needs a model with >= 2 layers"):
+        recipe.select_heads(history, recipe.control(recipe.FAST))
+    model = recipe.induction_model(recipe.FAST, seed=3)
+    again = recipe.model_at(recipe.FAST, model.state_dict())
+    tokens, _ = recipe.eval_sequences(recipe.FAST, 0)
+    with torch.no_grad():
+        assert torch.equal(again(tokens[:2]), model.eval()(tokens[:2]))
+    patterns = recipe.attention_at(recipe.FAST, model.state_dict(), tokens[:2])
+    assert set(patterns) == {0, 1} and patterns[1].shape == (2, 2, 64, 64)
+    corrupted = recipe.corrupted_sequences(tokens, recipe.FAST, 0)
+    block = recipe.FAST.eval_block
+    assert torch.equal(corrupted[:, block:], tokens[:, block:])
+    assert (corrupted[:, :block] != tokens[:, :block]).float().mean() > 0.9
+    assert torch.equal(corrupted, recipe.corrupted_sequences(tokens, recipe.FAST, 0))
+    with pytest.raises(ValueError, match="tokens must have shape \\(n, 64\\)"):
+        recipe.corrupted_sequences(tokens[:, :10], recipe.FAST, 0)
+    assert recipe.fixed_offset(recipe.FAST).max_period == recipe.FIXED_OFFSET_PERIOD

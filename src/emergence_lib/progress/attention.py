@@ -3,6 +3,12 @@
 An induction circuit has two parts: a *previous-token head* (layer 0) whose query at t attends
 to t - 1, and an *induction head* (a later layer) whose query at t attends to the position just
 after an earlier copy of the current token ("prefix matching"), then copies what it finds there.
+The two compose through the induction head's keys (K-composition), which we also read from the
+weights alone (Elhage et al. 2021).
+
+Weight conventions (row vectors, as in ``models.Transformer``): a head's attention score is
+``x_q W_QK x_k^T`` with ``W_QK = W_Q W_K^T`` (D, D), and its write to the residual stream is
+``x W_OV`` with ``W_OV = W_V W_O`` (D, D).
 """
 
 from __future__ import annotations
@@ -92,7 +98,9 @@ def masked_loss(logits: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor) 
 
 def in_context_learning_score(losses: torch.Tensor, early: int, late: int) -> float:
     """Loss late in the context minus loss early (Olsson et al.): losses (B, T - 1) or (T - 1,)
-    per position -> mean at ``late`` minus mean at ``early``; negative = learning in context."""
+    per position (index i = the loss of predicting token i + 1) -> mean at ``late`` minus mean
+    at ``early``; negative = the model predicts better with more context. Measure it on
+    sequences unlike the training data, or it is the training loss in another form."""
     losses = check_tensor("losses", losses)
     if losses.ndim not in (1, 2):
         raise ValueError(f"losses must have shape (B, T - 1) or (T - 1,), "
@@ -103,19 +111,134 @@ def in_context_learning_score(losses: torch.Tensor, early: int, late: int) -> fl
     return float(losses[:, late].mean() - losses[:, early].mean())
 
 
+def _head_weights(model: nn.Module, layer: int, head: int) -> tuple[torch.Tensor, ...]:
+    """(W_Q, W_K, W_V, W_O) of one head of a ``models.Transformer``: three (D, Dh), one (Dh, D)."""
+    n_layers, n_heads = getattr(model, "n_layers", None), getattr(model, "n_heads", None)
+    if n_layers is None or not hasattr(model, "blocks"):
+        raise TypeError(f"model must be an emergence_lib.models.Transformer, "
+                        f"got {type(model).__name__}")
+    if not (0 <= layer < n_layers and 0 <= head < n_heads):
+        raise ValueError(f"head (layer, head) must have layer in [0, {n_layers}) and head in "
+                         f"[0, {n_heads}), got {(layer, head)}")
+    attn = model.blocks[layer].attn
+    return tuple(w[head].detach() for w in (attn.W_Q, attn.W_K, attn.W_V, attn.W_O))
+
+
+def qk_matrix(model: nn.Module, layer: int, head: int) -> torch.Tensor:
+    """A head's bilinear attention form ``W_QK = W_Q W_K^T`` (D, D): score = x_q W_QK x_k^T."""
+    W_Q, W_K, _, _ = _head_weights(model, layer, head)
+    return W_Q @ W_K.T
+
+
+def ov_matrix(model: nn.Module, layer: int, head: int) -> torch.Tensor:
+    """A head's output-value map ``W_OV = W_V W_O`` (D, D): what it writes is x W_OV."""
+    _, _, W_V, W_O = _head_weights(model, layer, head)
+    return W_V @ W_O
+
+
+def composition_score(A: torch.Tensor, B: torch.Tensor) -> float:
+    """Elhage et al.'s composition score ||A B||_F / (||A||_F ||B||_F) of two matrices
+    A (m, k), B (k, n): near 1/sqrt(k) for unrelated random matrices, 1 for aligned rank one."""
+    A = check_tensor("A", A, ndim=2).detach()
+    B = check_tensor("B", B, ndim=2).detach()
+    if A.shape[1] != B.shape[0]:
+        raise ValueError(f"A {tuple(A.shape)} and B {tuple(B.shape)} cannot be multiplied")
+    norms = float(A.norm() * B.norm())
+    if norms == 0:
+        raise ValueError("A or B is all zeros: the composition score is undefined")
+    return float((A @ B).norm()) / norms
+
+
 @torch.no_grad()
-def induction_measures(model: nn.Module, tokens: torch.Tensor, mask: torch.Tensor,
-                       early: int, late: int) -> dict[str, float]:
-    """Every measure at once on evaluation sequences: ``copy_loss`` (mean loss on the masked
-    positions), ``icl_score``, per-head ``prev_token_L{l}H{h}`` and ``prefix_L{l}H{h}``, and the
+def k_composition(model: nn.Module, earlier: HeadKey, later: HeadKey) -> float:
+    """How much the ``later`` head's keys read what the ``earlier`` head writes:
+    ``composition_score(W_QK^later, (W_OV^earlier)^T)`` (Elhage et al.'s K-composition)."""
+    if earlier[0] >= later[0]:
+        raise ValueError(f"earlier head {earlier} must sit in a lower layer than later {later}")
+    return composition_score(qk_matrix(model, *later), ov_matrix(model, *earlier).T)
+
+
+@torch.no_grad()
+def token_matching_score(model: nn.Module, earlier: HeadKey, later: HeadKey) -> float:
+    """The K-composed circuit read in token space: M[a, b] = the ``later`` head's score from a
+    query holding token a to a key where the ``earlier`` head wrote token b,
+    ``M = W_E W_QK (W_E W_OV)^T`` (V, V). Returns the mean of M's diagonal over the standard
+    deviation of its off-diagonal, after centring each row (softmax ignores a row's offset):
+    about 0 for random weights, large when keys are found by *matching the query's token*."""
+    if earlier[0] >= later[0]:
+        raise ValueError(f"earlier head {earlier} must sit in a lower layer than later {later}")
+    W_E = model.W_E.weight.detach()                                    # (V, D)
+    M = W_E @ qk_matrix(model, *later) @ (W_E @ ov_matrix(model, *earlier)).T  # (V, V)
+    M = M - M.mean(1, keepdim=True)
+    off = M[~torch.eye(len(M), dtype=torch.bool)]
+    return float(M.diagonal().mean() / off.std())
+
+
+def composition_baseline(d_model: int, d_head: int, vocab: int, n_draws: int = 200,
+                         seed: int = 0) -> dict[str, tuple[float, float]]:
+    """Mean and standard deviation of ``k_composition`` and ``token_matching_score`` for
+    independent Gaussian weights of the model's shapes (the random-matrix baseline):
+    {"k_composition": (mean, std), "token_matching": (mean, std)}."""
+    d_model = check_int("d_model", d_model, minimum=1)
+    d_head = check_int("d_head", d_head, minimum=1)
+    vocab = check_int("vocab", vocab, minimum=2)
+    n_draws = check_int("n_draws", n_draws, minimum=2)
+    g = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
+    k, match = [], []
+    for _ in range(n_draws):
+        W_Q, W_K, W_V = (torch.randn(d_model, d_head, generator=g) for _ in range(3))
+        W_O = torch.randn(d_head, d_model, generator=g)
+        W_E = torch.randn(vocab, d_model, generator=g)
+        QK, OV = W_Q @ W_K.T, W_V @ W_O
+        k.append(composition_score(QK, OV.T))
+        M = W_E @ QK @ (W_E @ OV).T
+        M = M - M.mean(1, keepdim=True)
+        match.append(float(M.diagonal().mean() / M[~torch.eye(vocab, dtype=torch.bool)].std()))
+    return {name: (float(torch.tensor(v).mean()), float(torch.tensor(v).std()))
+            for name, v in (("k_composition", k), ("token_matching", match))}
+
+
+@torch.no_grad()
+def composition_measures(model: nn.Module) -> dict[str, float]:
+    """Weight-only measures for every (layer-0 head, layer-1 head) pair:
+    ``kcomp_L0H{a}_L1H{b}`` (``k_composition``) and ``kmatch_L0H{a}_L1H{b}``
+    (``token_matching_score``); empty for a one-layer model."""
+    out: dict[str, float] = {}
+    if model.n_layers < 2:
+        return out
+    for a in range(model.n_heads):
+        for b in range(model.n_heads):
+            out[f"kcomp_L0H{a}_L1H{b}"] = k_composition(model, (0, a), (1, b))
+            out[f"kmatch_L0H{a}_L1H{b}"] = token_matching_score(model, (0, a), (1, b))
+    return out
+
+
+@torch.no_grad()
+def text_icl_measures(model: nn.Module, tokens: torch.Tensor, mask: torch.Tensor,
+                      early: int, late: int) -> dict[str, float]:
+    """On held-out text-like sequences (``tasks.induction.text_like_sequences``): ``icl_score``
+    (Olsson et al.: loss at position ``late`` minus at ``early``), and the mean loss on the
+    copyable (``text_copy_loss``) and the other (``text_fresh_loss``) positions."""
+    tokens, mask = _check_tokens_mask(tokens, mask)
+    losses = per_position_loss(model(tokens), tokens)                   # (B, T - 1)
+    copyable = mask[:, :-1]
+    return {"icl_score": in_context_learning_score(losses, early, late),
+            "text_copy_loss": float(losses[copyable].mean()),
+            "text_fresh_loss": float(losses[~copyable].mean())}
+
+
+@torch.no_grad()
+def induction_measures(model: nn.Module, tokens: torch.Tensor, mask: torch.Tensor
+                       ) -> dict[str, float]:
+    """Every attention measure at once on evaluation sequences: ``copy_loss`` (mean loss on the
+    masked positions), per-head ``prev_token_L{l}H{h}`` and ``prefix_L{l}H{h}``, and the
     summaries ``prev_token_score`` (best layer-0 head) and ``induction_score`` (best head of
     the last layer)."""
     tokens, mask = _check_tokens_mask(tokens, mask)
     cache: dict = {}
     logits = model(tokens, cache=cache)
     losses = per_position_loss(logits, tokens)
-    out = {"copy_loss": float(losses[mask[:, :-1]].mean()),
-           "icl_score": in_context_learning_score(losses, early, late)}
+    out = {"copy_loss": float(losses[mask[:, :-1]].mean())}
     n_layers = model.n_layers
     prev0 = previous_token_score(cache["attn0"])
     for layer in range(n_layers):

@@ -76,3 +76,68 @@ def periodic_sampler(n_ctx: int, vocab: int, min_period: int = 8, max_period: in
         return periodic_sequences(batch_size, n_ctx, vocab, min_period, max_period, generator)
 
     return sample
+
+
+def copyable_mask(tokens: torch.Tensor) -> torch.Tensor:
+    """The copyable positions of any sequences: ``mask[b, t]`` is True when the bigram
+    ``(tokens[b, t], tokens[b, t + 1])`` already occurred at some ``s < t``. tokens (n, T) ->
+    mask (n, T) bool (the last position is always False)."""
+    if not isinstance(tokens, torch.Tensor) or tokens.ndim != 2 or tokens.is_floating_point():
+        raise TypeError(f"tokens must be an integer tensor of shape (n, T), got "
+                        f"{getattr(tokens, 'dtype', type(tokens).__name__)} of shape "
+                        f"{tuple(getattr(tokens, 'shape', ()))}")
+    n, T = tokens.shape
+    mask = torch.zeros(n, T, dtype=torch.bool)
+    if T < 3:
+        return mask
+    first, second = tokens[:, :-1], tokens[:, 1:]                       # (n, T - 1) bigrams
+    same = (first[:, :, None] == first[:, None, :]) & (second[:, :, None] == second[:, None, :])
+    earlier = torch.ones(T - 1, T - 1, dtype=torch.bool).tril(-1)       # [t, s]: s < t
+    mask[:, :-1] = (same & earlier).any(-1)
+    return mask
+
+
+def text_like_sequences(n: int, n_ctx: int, vocab: int, zipf_exponent: float = 1.0,
+                        repeat_prob: float = 0.08, min_ngram: int = 3, max_ngram: int = 8,
+                        generator: torch.Generator | None = None
+                        ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Held-out sequences that are *not* periodic: Zipfian tokens (rank r has probability
+    proportional to (r + 1)^-zipf_exponent, with a fresh random rank order per sequence, so the
+    frequencies can only be learned in context) in which, at each position with probability
+    ``repeat_prob``, an n-gram of length U[min_ngram, max_ngram] copied from a random earlier
+    place starts. Returns tokens (n, n_ctx) long and ``copyable_mask(tokens)``."""
+    n = check_int("n", n, minimum=1)
+    n_ctx = check_int("n_ctx", n_ctx, minimum=2)
+    vocab = check_int("vocab", vocab, minimum=2)
+    if (isinstance(zipf_exponent, bool) or not isinstance(zipf_exponent, (int, float))
+            or not 0 <= zipf_exponent <= 10):
+        raise ValueError(f"zipf_exponent must be a number in [0, 10] (0 = uniform), "
+                         f"got {zipf_exponent!r}")
+    if (isinstance(repeat_prob, bool) or not isinstance(repeat_prob, (int, float))
+            or not 0 <= repeat_prob <= 1):
+        raise ValueError(f"repeat_prob must be a probability in [0, 1], got {repeat_prob!r}")
+    min_ngram = check_int("min_ngram", min_ngram, minimum=2)
+    max_ngram = check_int("max_ngram", max_ngram, minimum=min_ngram)
+    generator = _check_generator(generator)
+    weights = (torch.arange(vocab) + 1.0) ** -float(zipf_exponent)                  # (V,)
+    ranks = torch.multinomial(weights.expand(n, -1), n_ctx, replacement=True,
+                              generator=generator)                                  # (n, T)
+    order = torch.rand(n, vocab, generator=generator).argsort(-1)                   # (n, V)
+    fresh = torch.gather(order, 1, ranks).tolist()                                  # (n, T)
+    start_copy = (torch.rand(n, n_ctx, generator=generator) < repeat_prob).tolist()
+    lengths = torch.randint(min_ngram, max_ngram + 1, (n, n_ctx), generator=generator).tolist()
+    where = torch.rand(n, n_ctx, generator=generator).tolist()
+    rows = []
+    for b in range(n):
+        row: list[int] = []
+        while len(row) < n_ctx:
+            t = len(row)
+            if start_copy[b][t] and t >= min_ngram:   # copy an n-gram that lies wholly before t
+                length = min(lengths[b][t], t, n_ctx - t)
+                source = int(where[b][t] * (t - length + 1))
+                row.extend(row[source:source + length])
+            else:
+                row.append(fresh[b][t])
+        rows.append(row)
+    tokens = torch.tensor(rows, dtype=torch.long)
+    return tokens, copyable_mask(tokens)
