@@ -10,7 +10,10 @@ from . import Verdict, verdict
 SMALL_EXACT_MAX = 0.2      # the smallest model answers (almost) nothing exactly ...
 SMALL_DIGIT_MIN = 0.3      # ... yet gets well above chance (0.1) of the digits right
 LARGE_EXACT_MIN = 0.8      # the largest model answers most problems exactly
-EXACT_LINE_GAP = 0.2       # exact match jumps: logistic R^2 beats the line's by at least this
+# Exact match jumps: a line in log-size leaves at least this many times the logistic's unexplained
+# variance (1 - R^2). Measured: 2.3 on FULL's 36 points (seed-to-seed scatter lowers both R^2),
+# 2.4 to ~200 on each of FULL's six seed/split families alone; per-digit accuracy 0.6-1.1.
+EXACT_RESIDUAL_RATIO = 2.0
 DIGIT_LINE_GAP = 0.05      # per-digit is smooth: the line's R^2 is within this of the logistic's
 DIGIT_LINE_MIN = 0.8       # ... and the line itself fits (R^2 at least this)
 RATIO_MIN = 1.0            # exact match steeper: the lower end of the ratio's interval above 1
@@ -39,7 +42,7 @@ def scaling_paradox(*, small_exact: float, small_digit: float, large_exact: floa
         raise ValueError(f"ratio_lo must not exceed ratio_hi, got [{ratio_lo}, {ratio_hi}]")
     partial = n["small_exact"] < SMALL_EXACT_MAX and n["small_digit"] > SMALL_DIGIT_MIN
     solves = n["large_exact"] > LARGE_EXACT_MIN
-    jumps = n["exact_r2"] - n["exact_line_r2"] >= EXACT_LINE_GAP
+    jumps = 1.0 - n["exact_line_r2"] >= EXACT_RESIDUAL_RATIO * (1.0 - n["exact_r2"])
     smooth = (n["digit_line_r2"] >= n["digit_r2"] - DIGIT_LINE_GAP
               and n["digit_line_r2"] >= DIGIT_LINE_MIN)
     sharper = n["ratio_lo"] > RATIO_MIN
@@ -52,8 +55,9 @@ def scaling_paradox(*, small_exact: float, small_digit: float, large_exact: floa
             solves, f"largest model's exact match {n['large_exact']:.3f} (needs > "
                     f"{LARGE_EXACT_MIN})"),
         "exact match jumps": (
-            jumps, f"logistic R² {n['exact_r2']:.3f} beats the line's {n['exact_line_r2']:.3f} by "
-                   f"less than {EXACT_LINE_GAP}"),
+            jumps, f"the line leaves {1 - n['exact_line_r2']:.3f} of the variance unexplained, "
+                   f"less than {EXACT_RESIDUAL_RATIO:g} times the logistic's "
+                   f"{1 - n['exact_r2']:.3f}"),
         "per-digit accuracy is smooth": (
             smooth, f"line R² {n['digit_line_r2']:.3f} vs logistic {n['digit_r2']:.3f} (the line "
                     f"must be within {DIGIT_LINE_GAP} and at least {DIGIT_LINE_MIN})"),
