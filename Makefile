@@ -68,6 +68,7 @@ bench: $(STAMP)  ## on an idle machine: chapter FAST times, library vs plain tra
 	$(BIN)/python benchmarks/train_loop.py
 	$(BIN)/python benchmarks/grokking.py
 	$(BIN)/python benchmarks/batched_seeds.py
+	$(BIN)/python benchmarks/sweep.py
 	$(BIN)/python benchmarks/chapters.py $(if $(CHAPTERS),--chapters $(CHAPTERS))
 
 constraints:  ## re-pin constraints.txt from the packages installed in .venv
