@@ -212,7 +212,12 @@ plt.show()
 # zero while per-digit accuracy climbs: when exact match first reaches 10% (step
 # {glue:text}`ch01_steps_exact_start`), per-digit accuracy is already at
 # {glue:text}`ch01_steps_digit_at_exact_start`, and exact match reaches 90% by step
-# {glue:text}`ch01_steps_exact_end`.
+# {glue:text}`ch01_steps_exact_end`. The logistic in log-steps puts exact match's threshold at
+# step {glue:text}`ch01_step_threshold` (R² {glue:text}`ch01_step_r2` against
+# {glue:text}`ch01_step_line_r2` for a line in log-steps), {glue:text}`ch01_step_k_ratio` times as
+# steep as per-digit accuracy's; {glue:text}`ch01_step_digit`. Successive evaluations of one run
+# are not independent samples, so the bootstrap intervals the cell prints for the step axis are
+# too narrow; treat them as a description of this run, not as uncertainty.
 
 # %%
 widest = max(family, key=lambda m: (m.width, -m.seed, -m.split))
@@ -225,6 +230,28 @@ print(f"width {widest.width}: exact match reaches 10% at step {exact_start:.0f} 
 glue("ch01_steps_exact_start", exact_start, ".0f")
 glue("ch01_steps_exact_end", exact_end, ".0f")
 glue("ch01_steps_digit_at_exact_start", digit_then[0], ".2f")
+trained = history["step"] > 0      # log axis: leave out step 0
+step_fits = {name: mirage.fit_metric(history["step"][trained], history[f"test_{name}"][trained],
+                                     name, seed=SEED)
+             for name in ("exact_match", "token_accuracy")}
+for name, f in step_fits.items():
+    lo_s, hi_s = f.intervals["threshold"]
+    print(f"{name} vs step: threshold step {f.threshold:.0f} [{lo_s:.0f}, {hi_s:.0f}], "
+          f"steepness {f.steepness:.2f}, R² {f.r2:.3f} vs line {f.linear.r2:.3f}")
+glue("ch01_step_threshold", step_fits["exact_match"].threshold, ".0f")
+glue("ch01_step_r2", step_fits["exact_match"].r2, ".2f")
+glue("ch01_step_line_r2", step_fits["exact_match"].linear.r2, ".2f")
+glue("ch01_step_k_ratio",
+     step_fits["exact_match"].steepness / step_fits["token_accuracy"].steepness, ".1f")
+digit_step = step_fits["token_accuracy"]
+digit_step_smooth = digit_step.linear.r2 >= digit_step.r2 - ch01_criterion.DIGIT_LINE_GAP
+glue("ch01_step_digit", (
+    f"per-digit accuracy is {'about as well' if digit_step_smooth else 'less well'} fitted by a "
+    f"line in log-steps (R² {digit_step.linear.r2:.2f}) as by the logistic "
+    f"({digit_step.r2:.2f})" + ("" if digit_step_smooth else
+                                ": along training time both scores follow S-curves, and what "
+                                "sets exact match apart is how much later and steeper its "
+                                "rise is")))
 fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(11, 4))
 plot_curves(history["step"], {"per-digit accuracy": history["test_token_accuracy"],
                               "exact match": history["test_exact_match"]},
@@ -342,14 +369,6 @@ ratio = steepness_ratio(fit_exact, fit_digit)   # paired: both fits resample the
 print("exact match:\n" + fit_exact.summary())
 print("\nper-digit accuracy:\n" + fit_digit.summary())
 print("\nexact match vs per-digit: " + ratio.summary())
-fig, (ax_e, ax_d) = plt.subplots(1, 2, figsize=(11, 4))
-plot_logistic_fit(fit_exact, params, exact, ax=ax_e, label="exact match")
-plot_logistic_fit(fit_digit, params, per_digit, ax=ax_d, label="per-digit accuracy", color="C1")
-ax_e.set(xlabel="parameters", ylabel="accuracy", title="Exact match")
-ax_d.set(xlabel="parameters", title="Per-digit accuracy")
-plt.tight_layout()
-plt.show()
-
 models_per_size = len(family) // len(setup["widths"])
 k_lo, k_hi = fit_exact.intervals["steepness"]
 at_top = fit_exact.steepness >= k_hi - 0.05 * (k_hi - k_lo)
@@ -386,6 +405,14 @@ glue("ch01_boot_caveat", (
     "resamples seeds and splits as well as sizes, and the interval includes how much another "
     "seed moves the curve."))
 
+fig, (ax_e, ax_d) = plt.subplots(1, 2, figsize=(11, 4))
+plot_logistic_fit(fit_exact, params, exact, ax=ax_e, label="exact match")
+plot_logistic_fit(fit_digit, params, per_digit, ax=ax_d, label="per-digit accuracy", color="C1")
+ax_e.set(xlabel="parameters", ylabel="accuracy", title="Exact match")
+ax_d.set(xlabel="parameters", title="Per-digit accuracy")
+plt.tight_layout()
+plt.show()
+
 # %% [markdown]
 # Read the numbers, not just the picture. The exact-match threshold is at about
 # {glue:text}`ch01_threshold_exact` parameters, {glue:text}`ch01_threshold_where`. Its steepness,
@@ -414,13 +441,13 @@ result = scaling_paradox(
     digit_r2=fit_digit.r2, digit_line_r2=fit_digit.linear.r2,
     ratio=ratio.ratio, ratio_lo=ratio.interval[0], ratio_hi=ratio.interval[1])
 glue("ch01_verdict", result.sentence)
-print(result.sentence)
 glue("ch01_small_exact_max", ch01_criterion.SMALL_EXACT_MAX, ".0%")   # the criterion's limits
 glue("ch01_small_digit_min", ch01_criterion.SMALL_DIGIT_MIN, ".0%")
 glue("ch01_large_exact_min", ch01_criterion.LARGE_EXACT_MIN, ".0%")
 glue("ch01_exact_residual_ratio", ch01_criterion.EXACT_RESIDUAL_RATIO, "g")
 glue("ch01_digit_line_gap", ch01_criterion.DIGIT_LINE_GAP, "g")
 glue("ch01_digit_line_min", ch01_criterion.DIGIT_LINE_MIN, "g")
+print(result.sentence)
 
 # %% [markdown]
 # ## Exercises
