@@ -264,13 +264,15 @@ kcomp_sentence = (
     f"{others:.2f}, so the raw ratio {'does' if singled_out else 'does not'} single out the "
     f"circuit; at the end the circuit's pair is at {kcomp[-1]:.2f}.")
 glue("ch04_kcomp_sentence", kcomp_sentence)
+glue("ch04_kcomp_short", "singles out" if singled_out else "does not single out")
 print(kcomp_sentence)
 
 # %% [markdown]
-# The attention scores move together with the copy loss: the prefix-matching score starts to
-# rise {glue:text}`ch04_ind_lead` steps before the copy loss (a couple of logged steps), the
+# The attention scores move with the copy loss: the prefix-matching score starts to rise
+# {glue:text}`ch04_ind_lead` steps before the copy loss (we log every 25 steps), the
 # previous-token score {glue:text}`ch04_prev_lead` steps before it. That is Olsson et al.'s
-# signature — the heads and the drop arrive *together* — but not much of a lead.
+# signature — the heads and the drop arrive *together* — and the attention scores give little
+# warning.
 #
 # The weights tell a different story. {glue:text}`ch04_kcomp_sentence` A raw ratio that rises
 # long before the drop for every pair alike measures that the heads' dominant directions line
@@ -410,9 +412,10 @@ print(f"intact copy loss {intact:.3f}. " + share_sentence)
 # Removing the previous-token head alone brings most of the loss back: the induction heads in
 # layer 1 no longer know which token came *before* each key, so they cannot find the match. On
 # the other side, this run has {glue:text}`ch04_n_induction` layer-1 head(s) above the
-# prefix-matching threshold. When there are two, they share the work: each alone restores only
-# part of the drop (the other still copies), both together restore
-# {glue:text}`ch04_restored_together`. The circuit needs both layers.
+# prefix-matching threshold. With two, ablating one leaves the other, which can still copy:
+# compare each head alone with both together ({glue:text}`ch04_restored_together`) to see how
+# the work is shared. Ablating single heads is needed for this reading; ablating all of a layer
+# only says that the layer matters.
 #
 # ## Causal evidence 2: activation patching
 #
@@ -478,11 +481,12 @@ print(f"1-layer control: copy loss {ch['copy_loss'][0]:.2f} -> {control_end:.2f}
       f"best prefix-matching score {ch.final('induction_score'):.2f}")
 
 # %% [markdown]
-# The one-layer model does learn something, slowly and smoothly: its copy loss creeps down to
-# {glue:text}`ch04_control_end`, near $\ln 32 \approx 3.47$. That is the loss of a model that
-# spreads its bet evenly over the tokens *already present in the context* (the block has 32 of
-# them): a head that attends to every earlier token and boosts each of them. It is useful but
-# it is not copying.
+# The one-layer model does learn something, slowly: its copy loss creeps down to
+# {glue:text}`ch04_control_end`, towards $\ln 32 \approx 3.47$ (the fit below puts the level
+# it approaches at {glue:text}`ch04_control_ceil`). That is the loss of a model that spreads
+# its bet evenly over the tokens *already present in the context* (the block has 32 of them):
+# a head that attends to every earlier token and boosts each of them. It is useful but it is
+# not copying.
 #
 # ## Can we fit it? A logistic in log-step against a line
 #
@@ -509,6 +513,7 @@ glue("ch04_control_k", one.steepness, ".1f")
 glue("ch04_control_k_ci", f"[{c_lo:.1f}, {c_hi:.1f}]")
 glue("ch04_control_r2", one.r2, ".3f")
 glue("ch04_control_line_r2", one.linear.r2, ".3f")
+glue("ch04_control_ceil", one.ceil, ".2f")
 apart = k_lo > c_hi
 glue("ch04_fit_apart", "do not overlap" if apart else "overlap")
 print(f"steepness 2 layers {two.steepness:.1f} [{k_lo:.1f}, {k_hi:.1f}] vs 1 layer "
@@ -570,29 +575,31 @@ ax_b.legend(fontsize=7)
 plt.tight_layout()
 plt.show()
 icl, icl_control = history.final("icl_score"), ch.final("icl_score")
-text_copy, text_fresh = history.final("text_copy_loss"), history.final("text_fresh_loss")
+copy_0, copy_1 = history["text_copy_loss"][[0, -1]]
+fresh_0, fresh_1 = history["text_fresh_loss"][[0, -1]]
 icl_sentence = (
     f"At the end the two-layer model's in-context-learning score on held-out text is "
     f"{icl:+.2f} nats (the control's {icl_control:+.2f}): it predicts "
-    + ("better" if icl < 0 else "worse") + " late in the context than early. Its loss on the "
-    f"text's copyable positions is {text_copy:.2f} nats, on the others {text_fresh:.2f} "
-    f"(ln V = {LN_V:.2f}).")
+    + ("better" if icl < 0 else "worse") + " late in the context than early. Over training "
+    f"its loss on the text's copyable positions went from {copy_0:.2f} to {copy_1:.2f} nats, "
+    f"on the other positions from {fresh_0:.2f} to {fresh_1:.2f} (ln V = {LN_V:.2f}).")
 glue("ch04_icl_sentence", icl_sentence)
 print(icl_sentence)
 
 # %% [markdown]
 # {glue:text}`ch04_icl_sentence`
 #
-# Read the two panels together. The induction circuit *does* carry over to sequences it never
-# saw: on the repeated n-grams of the text-like set, which sit at random distances in
-# non-periodic text, the loss falls with the phase change. But a model trained only on
-# periodic sequences has learned that every repeated token is the start of a copy, and on text
-# most repeats are not (common tokens recur by chance). Where its loss on the other positions
-# rises above $\ln V$, it is confidently copying where nothing should be copied, and because
-# late positions have more earlier tokens to "copy" from, that cost grows along the context.
-# So whether this model shows in-context learning in Olsson et al.'s sense is the sign of the
-# score above, not the copy loss; what Olsson et al. saw in language models, trained on text,
-# is a circuit whose copying is calibrated to the data it was trained on.
+# Read the two panels together. Where the loss on the copyable positions falls, the circuit
+# carries over to sequences it never saw: repeated n-grams at random distances in
+# non-periodic text. But a model trained only on periodic sequences has only ever seen repeats
+# that are the start of a copy, and on text most repeats are not (common tokens recur by
+# chance). Where its loss on the other positions rises above $\ln V$, it is confidently
+# copying where nothing should be copied, and since late positions have more earlier tokens to
+# "copy" from, that cost grows along the context and can outweigh the gain. So whether this
+# model learns in context in Olsson et al.'s sense is the sign of the score above, not the copy
+# loss. The language models Olsson et al. studied were trained on text, where a copy is only
+# sometimes right, and their induction heads' copying is weighed against everything else they
+# predict.
 
 # %%
 with torch.no_grad():
@@ -827,7 +834,7 @@ print(result.sentence)
 # - The attention scores of the previous-token and induction heads rise *with* the drop; the
 #   token-matching score of their composed circuit, read from the weights, rises *before* it
 #   (by {glue:text}`ch04_match_lead` steps): hidden progress. Elhage et al.'s raw K-composition
-#   ratio does not single out the circuit in this model.
+#   ratio {glue:text}`ch04_kcomp_short` the circuit in this model.
 # - Ablating the previous-token head alone restores {glue:text}`ch04_restored_prev` of the
 #   drop, the induction heads together {glue:text}`ch04_restored_together`; patching shows the
 #   layer-1 heads carry the copied answer; a one-layer model ends at
