@@ -17,16 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from emergence_lib.bench import matmul_gflops
-from emergence_lib.models import BatchedMLP, seeded_mlps
-from emergence_lib.recipes.parity import FAST_MAIN, MAIN, hinge_loss, hinge_sgd_update
-from emergence_lib.tasks import sparse_parity
+from emergence_lib.bench import matmul_gflops, seconds_per_step
+from emergence_lib.recipes.parity import FAST_MAIN, MAIN, training_step
 
 
 def model_flops_per_step(seeds: int, batch: int, n: int, width: int) -> float:
@@ -42,62 +39,14 @@ def executed_flops_per_step(seeds: int, batch: int, n: int, width: int) -> float
     return seeds * batch * (4.0 * params + 2 * width)
 
 
-def looped_step(seeds: int, n: int, k: int, width: int, batch: int, lr: float):
-    """One step of a Python loop over independent models, each with its own SGD."""
-    models = seeded_mlps(range(seeds), n, width)
-    opts = [torch.optim.SGD(m.parameters(), lr=lr) for m in models]
-    tasks = [sparse_parity(n, k, (s,)) for s in range(seeds)]
-    generator = torch.Generator().manual_seed(0)
-
-    def step() -> None:
-        for model, opt, task in zip(models, opts, tasks, strict=True):
-            x, y = task(batch, generator)
-            loss = hinge_loss(model, (x[0], y[0]))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-
-    return step
-
-
-def batched_step(seeds: int, n: int, k: int, width: int, batch: int, lr: float,
-                 fused: bool = False):
-    """One step of one BatchedMLP holding every seed: autograd + one SGD over its tensors, or
-    (``fused``) the hand-written in-place ``hinge_sgd_update`` that chapter 5 trains with."""
-    model = BatchedMLP.from_modules(seeded_mlps(range(seeds), n, width))
-    opt = torch.optim.SGD(model.parameters(), lr=lr, foreach=True)
-    task = sparse_parity(n, k, range(seeds))
-    generator = torch.Generator().manual_seed(0)
-
-    def step() -> None:
-        batch_ = task(batch, generator)
-        if fused:
-            hinge_sgd_update(model, batch_, lr)
-            return
-        loss = hinge_loss(model, batch_)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-
-    return step
-
-
-def seconds_per_step(step, steps: int) -> float:
-    """Mean seconds per call over ``steps`` consecutive calls."""
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    return (time.perf_counter() - start) / steps
-
-
 def measure(setup: str, n: int, batch: int, width: int, steps: int,
             args: argparse.Namespace) -> dict:
     """Interleaved rounds of (matmul ceiling, looped, batched, fused chunk of steps): the
     machine's speed drifts (other tenants), so every ratio is taken within a round, and the
     table reports medians over rounds."""
     common = (args.seeds, n, args.k, width, batch, MAIN["lr"])
-    runs = {"looped": looped_step(*common), "batched": batched_step(*common),
-            "fused": batched_step(*common, fused=True)}
+    runs = {"looped": training_step("loop", *common), "batched": training_step("batched", *common),
+            "fused": training_step("fused", *common)}
     for step in runs.values():  # warm-up
         for _ in range(5):
             step()

@@ -9,12 +9,11 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import time
 from pathlib import Path
 
 import torch
 
-from emergence_lib.bench import matmul_gflops
+from emergence_lib.bench import matmul_gflops, seconds_per_step
 from emergence_lib.recipes.addition import (
     N_DIGITS,
     N_TEST,
@@ -39,15 +38,16 @@ def plain_loop(width: int, steps: int, x: torch.Tensor, y: torch.Tensor) -> floa
                                                     total_steps=steps,
                                                     pct_start=config.warmup_frac)
     generator = torch.Generator().manual_seed(config.seed)
-    start = time.perf_counter()
-    for _ in range(steps):
+
+    def step() -> None:
         idx = torch.randint(len(x), (config.batch_size,), generator=generator)
         loss = sequence_loss(model, (x[idx], y[idx]))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         scheduler.step()
-    return time.perf_counter() - start
+
+    return seconds_per_step(step, steps) * steps
 
 
 def library_loop(width: int, steps: int, x: torch.Tensor, y: torch.Tensor) -> float:

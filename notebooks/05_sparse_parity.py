@@ -19,24 +19,24 @@
 # Hide $k$ of $n$ random $\pm 1$ bits and label each input with the product of those $k$ bits.
 # A one-hidden-layer network trained on fresh samples with plain SGD sits at 50% accuracy — pure
 # guessing — for thousands of steps, and then solves the task within a few hundred
-# {cite}`barak2022hidden`. Nothing about the loss curve warns you. In this chapter you will
+# {cite}`barak2022hidden`. Nothing about the loss curve warns you. This chapter reproduces the
+# flat line and the jump for $k = 3$, looks *inside* the network during the flat line, and
+# measures how the time to solve grows with $n$ — training many seeds at once as one batched
+# model. The course's second question, *was there hidden progress?*, is the heart of it.
 #
-# 1. reproduce the flat line and the jump for $k = 3$ and $n = 70$ (the paper's $n = 50$ is one
-#    line away, in `recipe.MAIN`);
-# 2. measure *inside* the network during the flat line — how far the weights have moved, how much
-#    weight sits on the secret coordinates, and how strongly the output correlates with the true
-#    parity — and see which of these move before accuracy does, and by how much;
-# 3. train many seeds at once as **one batched model** (every weight gets a leading seed
-#    dimension) and measure how the time to solve grows with $n$, against the $n^k$ size of
-#    the search space.
+# ```{admonition} Learning objectives
+# :class: tip
+# After this chapter you can
 #
-# The course's second question, *was there hidden progress?*, is the heart of this chapter.
-#
-# **Runtime.** FAST (the default) ran through papermill in 36 s wall (64 s CPU over two threads)
-# on an idle 2-core machine. FULL (`FAST = False`: 16 seeds of the main run, 32 seeds per point,
-# larger $n$ and $k = 4$) ran in 174 s wall, 336 s CPU (`SEED = 0`; every seed of the main run
-# solved with plateau/jump 8.7–41×, all 32 seeds solved at every sweep point, check passed). GPU
-# timing not measured (no GPU was available to us).
+# - explain why no single input bit, and no set of fewer than $k$ bits, tells you anything about
+#   a $k$-sparse parity label, and why that forces a plateau (the statistical-query bound);
+# - locate the onset of a noisy, oscillating transition robustly (a running median, not the first
+#   or last raw crossing) and say how much the choice moves the numbers;
+# - tell a progress measure that *leads* the visible metric from one that merely moves with it,
+#   and state by how many steps, per seed;
+# - train many seeds as one batched model and fit, predict and test how the time to solve grows
+#   with $n$.
+# ```
 
 # %% tags=["remove-cell"]
 # In Colab: install the course library (and nothing else). Here: nothing.
@@ -52,7 +52,6 @@ FAST = True  # True: 4 seeds of the main run, 16 per (k, n) point; False: 16 and
 SEED = 0
 
 # %%
-import time
 from math import comb
 
 import ipywidgets as widgets
@@ -61,13 +60,16 @@ import numpy as np
 import torch
 from IPython.display import HTML
 
+from emergence_lib.checks.ch05 import frontier_prediction, hidden_progress
+from emergence_lib.course import glue
+from emergence_lib.detect import lead
 from emergence_lib.exercises.ch05 import check_chance_and_subsets, check_secret_mass
+from emergence_lib.fit import MAX_STEEPNESS
 from emergence_lib.plotting import frame_slider, use_house_style
 from emergence_lib.recipes import parity as recipe
 
 use_house_style()
 torch.manual_seed(SEED)
-started, started_cpu = time.perf_counter(), time.process_time()
 setup = recipe.FAST if FAST else recipe.FULL
 
 # %% [markdown]
@@ -82,13 +84,13 @@ setup = recipe.FAST if FAST else recipe.FULL
 # The model is a one-hidden-layer ReLU network, $f(x) = w_2^\top \mathrm{relu}(W_1 x + b_1) + b_2$
 # with 1,000 hidden units, trained on *fresh* samples every step (online: it never sees the same
 # input twice) with plain SGD at learning rate 0.1 on the hinge loss $\max(0, 1 - y f(x))$.
-# Barak et al.'s main setting is $n = 50$ with 32 samples per step. Our main run (FAST with 4
-# seeds, FULL with 16) uses $n = 70$ and 256 samples per step: at $n = 50$, batch 32 every seed
-# solves, but a FULL run of this chapter found 4 of 16 plateaus shorter than 5× the jump (worst
-# 2.9×), and at $n = 70$, batch 128 one of FAST's four seeds was at 4.9×. At $n = 70$, batch 256
-# the plateau was 8.7–41× the jump over 16 seeds, which makes the "long flat line, short jump"
-# of this chapter hold for every seed, not just typically. The larger batch averages away SGD
-# noise (it shortens the jump more than the plateau); the larger $n$ lengthens the plateau. Every number of the setup lives in `emergence_lib.recipes.parity`:
+# Barak et al.'s main setting is $n = 50$ with 32 samples per step. Our main run uses $n = 70$
+# and 256 samples per step: at $n = 50$, batch 32 every seed solves too, but SGD's noise makes
+# some seeds' jumps nearly as long as their plateaus; the larger batch averages that noise away
+# (it shortens the jump more than the plateau) and the larger $n$ lengthens the plateau, so the
+# "long flat line, short jump" holds for every seed rather than typically. The calibration runs
+# behind this choice are recorded in `emergence_lib.recipes.parity`, where every number of the
+# setup lives:
 
 # %%
 print("main run:", setup["main"], "| seeds:", setup["main_seeds"], "| steps:", setup["main_steps"])
@@ -104,39 +106,168 @@ print("x:\n", x[0].int(), "\ny:", y[0].int().tolist())
 # is the sum of each seed's mean loss, so each seed's gradient is exactly the one it would have
 # alone (the library's tests check that batched and separate runs end with the same weights).
 # Each step is `recipe.hinge_sgd_update`: the SGD step on the hinge loss with its gradient
-# written out by hand — three lines of calculus, and twice as fast as autograd here (tested
-# equal to it). Every 10 steps we
-# log test accuracy on 1,000 fresh inputs, and the hidden-progress measures: the jump lasts a few
-# hundred steps, so it is resolved by tens of logged points.
+# written out by hand — three lines of calculus, and about twice as fast as autograd here
+# (tested equal to it). Every 10 steps we log, on 1,000 fresh test inputs, the accuracy, the
+# hinge loss, and the hidden-progress measures.
+#
+# **Where does the plateau end?** Accuracy on 1,000 test inputs has a standard error of about
+# 1.6 points at chance, and near the jump it *oscillates*: it leaves chance, falls back to 50%,
+# leaves again, often for a few hundred steps. Read off the raw points, "the first step after
+# which accuracy stays above 55%" lands after the *last* dip, well into the rise, and makes the
+# plateau look longer and the jump shorter than they are. So we read every onset off the
+# **running median of 21 logged points** (210 steps; `emergence_lib.detect.running_median`,
+# `detect_transition(..., smooth=21)`, the window is `recipe.ONSET_SMOOTH`): the median is above
+# a level only when most of the window is, so dips back to chance vanish unless they fill more
+# than half of some window, while a clean step is left exactly where it is (the median of a
+# monotone window is its middle point). Both properties are tested on synthetic noisy,
+# oscillating steps with a known onset in `tests/test_detect_onset.py`. The **onset** is the
+# first step after which the smoothed accuracy stays above 55% — 10% of the way from chance to
+# perfect, about three standard errors above chance — and the **jump** runs from there to the
+# step after which it stays above 95%.
 
 # %%
 main = recipe.main_run(fast=FAST)
 solved = main.solve_steps()
-plateau, jump = recipe.plateau_and_jump(main.steps, main.accuracy)
+plateau, jump = recipe.plateau_and_jump(main.steps, main.accuracy)            # robust (smoothed)
+raw_plateau, raw_jump = recipe.plateau_and_jump(main.steps, main.accuracy, smooth=1)
 for i, seed in enumerate(main.seeds):
-    print(f"seed {seed}: solved (test acc >= 99%) at step {solved[i]:.0f}; at chance until "
-          f"{plateau[i]:.0f}, jump (10% -> 90%) {jump[i]:.0f} steps, ratio {plateau[i] / jump[i]:.1f}")
-
-# %%
-fig, ax = plt.subplots(figsize=(7, 3.6))
-for i, seed in enumerate(main.seeds):
-    ax.plot(main.steps, main.accuracy[i], label=f"seed {seed}")
-ax.axhline(0.5, color="gray", ls=":", lw=1)
-ax.set(xlabel="SGD step", ylabel="test accuracy",
-       title=f"n = {setup['main']['n']}, k = {setup['main']['k']}: flat, then solved")
-ax.legend()
-plt.show()
+    print(f"seed {seed}: solved (test acc >= 99%) at step {solved[i]:,.0f}; at chance until "
+          f"{plateau[i]:,.0f}, jump {jump[i]:,.0f} steps, plateau/jump {plateau[i] / jump[i]:.1f} "
+          f"(raw points: until {raw_plateau[i]:,.0f}, jump {raw_jump[i]:,.0f}, "
+          f"{raw_plateau[i] / raw_jump[i]:.1f})")
+ratio, raw_ratio = plateau / jump, raw_plateau / raw_jump
+glue("ch05_n_seeds", len(main.seeds), "d")
+glue("ch05_ratio_lo", np.nanmin(ratio), ".1f")
+glue("ch05_ratio_hi", np.nanmax(ratio), ".1f")
+glue("ch05_raw_ratio_lo", np.nanmin(raw_ratio), ".1f")
+glue("ch05_raw_ratio_hi", np.nanmax(raw_ratio), ".1f")
+shift = raw_plateau - plateau
+glue("ch05_shift_lo", np.nanmin(shift), ",.0f")
+glue("ch05_shift_hi", np.nanmax(shift), ",.0f")
+# How much does the window matter? The onsets with half and with twice the window:
+window_shift = max(np.nanmax(np.abs(recipe.plateau_and_jump(main.steps, main.accuracy,
+                                                            smooth=w)[0] - plateau))
+                   for w in (recipe.ONSET_SMOOTH // 2 | 1, 2 * recipe.ONSET_SMOOTH + 1))
+print(f"onsets with windows of {recipe.ONSET_SMOOTH // 2 | 1} and {2 * recipe.ONSET_SMOOTH + 1} "
+      f"points move by at most {window_shift:,.0f} steps")
+glue("ch05_window_shift", window_shift, ",.0f");
 
 # %% [markdown]
-# The jump is steep on a linear step axis: the accuracy climbs from chance to 100% in a few hundred
-# steps after a plateau several times as long. Was the network idle during the plateau?
+# Over the {glue:text}`ch05_n_seeds` seeds the plateau lasted {glue:text}`ch05_ratio_lo` to
+# {glue:text}`ch05_ratio_hi` times the jump. Read off the raw points instead, the same curves
+# give {glue:text}`ch05_raw_ratio_lo`–{glue:text}`ch05_raw_ratio_hi`×: the raw onset comes
+# {glue:text}`ch05_shift_lo` to {glue:text}`ch05_shift_hi` steps later, after the oscillation,
+# which is the inflation the smoothing removes. Halving or doubling the window moves the robust
+# onsets by at most {glue:text}`ch05_window_shift` steps. The plot shows why the raw points
+# mislead: accuracy climbs in stages,
+# with long stretches near 88% (7/8 is the accuracy of a rule that is right on seven of the
+# eight sign patterns of the three secret bits; we have not checked that this is the rule the
+# network uses) and drops back to chance on the way.
+#
+# ### Is the flat line only in the accuracy?
+#
+# Accuracy throws away the margin: a network could be slowly improving $y f(x)$ on every input
+# while its sign is still a coin flip. The hinge loss — the quantity SGD actually descends — is
+# plotted beside accuracy, with its own onset (the smoothed loss 10% of the way down from 1,
+# its value at $f = 0$, to 0).
+
+# %%
+loss_ahead = np.array([lead(main.steps, -main.test_loss[i], main.accuracy[i],
+                            smooth=recipe.ONSET_SMOOTH) for i in range(len(main.seeds))])
+early, at_onset = recipe.plateau_indices(main.steps, plateau)
+rows = np.arange(len(main.seeds))
+plateau_loss = np.array([np.median(main.test_loss[i, 1:at_onset[i] + 1]) for i in rows])
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.6), sharex=True)
+for i, seed in enumerate(main.seeds):
+    axes[0].plot(main.steps, main.accuracy[i], lw=1, label=f"seed {seed}")
+    axes[1].plot(main.steps, main.test_loss[i], lw=1, label=f"seed {seed}")
+    for ax in axes:
+        ax.axvline(plateau[i], color=f"C{i}", ls=":", lw=1)
+axes[0].axhline(0.5, color="gray", ls="--", lw=1)
+axes[0].set(xlabel="SGD step", ylabel="test accuracy",
+            title=f"n = {setup['main']['n']}, k = {setup['main']['k']}: accuracy "
+                  "(dotted: robust onsets)")
+axes[1].set(xlabel="SGD step", ylabel="test hinge loss", title="hinge loss: the same flat line?")
+axes[0].legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+print("hinge loss during the plateau (median):", np.round(plateau_loss, 3).tolist())
+print("hinge loss's onset leads accuracy's by (steps):", ", ".join(f"{d:+.0f}" for d in loss_ahead))
+tol = recipe.ONSET_SMOOTH // 2 * setup["main_log_every"]  # half a window, in steps
+loss_leads = loss_ahead > tol
+loss_sentence = (
+    f"The hinge loss is as flat as the accuracy: it sits at {np.min(plateau_loss):.2f}–"
+    f"{np.max(plateau_loss):.2f} through the plateau (1 is the loss of f = 0), and its onset is "
+    f"within half a smoothing window ({tol} steps) of accuracy's or after it on every seed "
+    f"({np.min(loss_ahead):+.0f} to {np.max(loss_ahead):+.0f} steps). So the plateau is not an "
+    f"artefact of thresholding the output at zero: the training objective itself shows no "
+    f"progress that accuracy misses."
+    if not loss_leads.any() else
+    f"The hinge loss sits at {np.min(plateau_loss):.2f}–{np.max(plateau_loss):.2f} through the "
+    f"plateau (1 is the loss of f = 0), but on {loss_leads.sum()} of {len(loss_leads)} seeds its "
+    f"onset leads accuracy's by more than half a smoothing window ({tol} steps; up to "
+    f"{np.max(loss_ahead):.0f}): there the loss sees progress before accuracy does.")
+print(loss_sentence)
+loss_short = ("accuracy and hinge loss both sit flat at chance" if not loss_leads.any() else
+              "accuracy sits flat at chance (the hinge loss moves first on some seeds)")
+glue("ch05_loss_short", loss_short)
+glue("ch05_loss_sentence", loss_sentence);
+
+# %% [markdown]
+# {glue:text}`ch05_loss_sentence` Where both the metric and the loss are flat, the
+# hidden-progress question is sharp: whatever SGD is doing is invisible from outside the
+# network (compare chapter 3, where the test loss moves before the test accuracy).
+#
+# ### Can we fit it? The logistic in log-steps
+#
+# The course's third question, for the control parameter of this experiment — training steps:
+# fit the logistic in $\log t$ with floor 0.5 and ceiling 1 fixed,
+# $A(t) = 0.5 + 0.5 / (1 + e^{-k(\log t - \log t_c)})$, to each seed's accuracy (every 50th step,
+# 95% bootstrap intervals over those points), against a straight line in $\log t$.
+# (Consecutive points of one curve are not independent, so these intervals are too narrow; they
+# show the fit is well determined, not how a new seed would land.)
+
+# %%
+logistics = recipe.accuracy_logistics(main.steps, main.accuracy)
+for seed, fit in zip(main.seeds, logistics, strict=True):
+    t_lo, t_hi = fit.intervals["threshold"]
+    k_lo, k_hi = fit.intervals["steepness"]
+    print(f"seed {seed}: t_c = {fit.threshold:,.0f} [{t_lo:,.0f}, {t_hi:,.0f}], k = "
+          f"{fit.steepness:.0f} [{k_lo:.0f}, {k_hi:.0f}]; R² {fit.r2:.2f} vs line {fit.linear.r2:.2f}")
+steep = np.array([f.steepness for f in logistics])
+glue("ch05_growth_lo", 100 * (np.exp(np.log(81) / steep.max()) - 1), ".0f")
+glue("ch05_growth_hi", 100 * (np.exp(np.log(81) / steep.min()) - 1), ".0f")
+k_low = min(f.intervals["steepness"][0] for f in logistics)
+capped = sum(f.intervals["steepness"][1] >= 0.9 * MAX_STEEPNESS for f in logistics)
+n_beats = sum(f.beats_linear for f in logistics)
+fit_sentence = (
+    f"The logistic beats the line in log-steps on {n_beats} of {len(logistics)} seeds "
+    f"(R² {min(f.r2 for f in logistics):.2f}–{max(f.r2 for f in logistics):.2f} vs "
+    f"{min(f.linear.r2 for f in logistics):.2f}–{max(f.linear.r2 for f in logistics):.2f}), "
+    f"with steepness {steep.min():.0f}–{steep.max():.0f} per unit of ln t; every bootstrap "
+    f"interval starts at {k_low:.0f} or more"
+    + (f", but on {capped} of {len(logistics)} seeds it reaches the fit's cap of "
+       f"{MAX_STEEPNESS:.0f}: the points bound the steepness from below, not from above."
+       if capped else ", and none reaches the fit's cap."))
+print(fit_sentence)
+glue("ch05_fit_sentence", fit_sentence);
+
+# %% [markdown]
+# {glue:text}`ch05_fit_sentence` A steepness $k$ per unit of $\ln t$ means the logistic goes
+# from 10% to 90% of the way up while the step count grows by a factor $e^{\ln 81 / k}$: here
+# by {glue:text}`ch05_growth_lo` to {glue:text}`ch05_growth_hi`%, so on a log-step axis the jump
+# is close to a step function, and a straight line in $\log t$ describes it badly.
 #
 # ## Hidden progress
 #
-# Three measures, all in `emergence_lib.progress.parity`:
+# Four measures, all in `emergence_lib.progress.parity`:
 #
 # - $\|W_t - W_0\|_\infty$: the largest change of any first-layer weight since initialisation,
 #   on the secret columns and on the others;
+# - its **pull-away**: the first step after which the secret columns' $\|W_t - W_0\|_\infty$
+#   stays above twice the other columns' (`recipe.pull_away_steps`, on the same running median).
+#   Early in the plateau this ratio is about 1 or below (the largest of 3 secret columns' random
+#   walks against the largest of 67 others'), so staying above 2 is a change of regime;
 # - the **secret weight ratio**: mean $|W_1|$ on the secret columns over mean $|W_1|$ on the
 #   others (about 1 at random initialisation);
 # - the **Fourier gap**: the estimated correlation $|\mathbb{E}[f(x)\chi_S(x)]|$ of the network's
@@ -145,59 +276,110 @@ plt.show()
 #   positive when the output starts to single out the secret.
 #
 # With `emergence_lib.detect.lead` we measure by how many steps each measure's onset (10% of its
-# own change) comes before accuracy's.
+# own change, on the same running median) comes before accuracy's robust onset.
 
 # %%
 names = {"winf_secret": "‖W_t − W_0‖∞ (secret)", "winf_other": "‖W_t − W_0‖∞ (others)",
-         "secret_ratio": "secret weight ratio", "fourier_gap": "Fourier gap"}
+         "secret_ratio": "secret weight ratio", "fourier_gap": "Fourier gap",
+         "winf_pull_away": "‖W_t − W_0‖∞ pull-away (2×)"}
+pulled = recipe.pull_away_steps(main.steps, main.progress["winf_secret"],
+                                main.progress["winf_other"])
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
 i = 0  # the first seed; the others look alike
 for key, ax in zip(["winf_secret", "secret_ratio", "fourier_gap"], axes, strict=True):
     ax.plot(main.steps, main.progress[key][i], color="C1", label=names[key])
     if key == "winf_secret":
         ax.plot(main.steps, main.progress["winf_other"][i], color="C2", label=names["winf_other"])
-    ax.axvline(plateau[i], color="gray", ls=":", lw=1)
+        ax.axvline(pulled[i], color="C1", ls="--", lw=1, label="pull-away (2×)")
+        ax.set_yscale("log")
+    ax.axvline(plateau[i], color="gray", ls=":", lw=1, label="accuracy onset")
     twin = ax.twinx()
     twin.plot(main.steps, main.accuracy[i], color="C0", alpha=0.4)
     twin.set_ylabel("test accuracy", color="C0")
-    ax.set(xlabel="SGD step", title=names[key])
+    ax.set(xlabel="SGD step", title=f"seed {main.seeds[i]}: {names[key]}")
     ax.legend(loc="upper left", fontsize=8)
 plt.tight_layout()
 plt.show()
 
 leads = recipe.measure_leads(main)
 for key, values in leads.items():
-    print(f"{names[key]:>26}: onset leads accuracy's by {np.nanmedian(values):6.0f} steps "
-          f"(median over seeds; per seed {np.round(values).tolist()})")
+    print(f"{names[key]:>28}: onset leads accuracy's by {np.nanmedian(values):6,.0f} steps "
+          f"(median over seeds; per seed {', '.join(f'{v:,.0f}' for v in values)})")
+glue("ch05_lead_winf_secret", np.nanmedian(leads["winf_secret"]), ",.0f")
+glue("ch05_pull_lo", np.nanmin(leads["winf_pull_away"]), ",.0f")
+glue("ch05_pull_hi", np.nanmax(leads["winf_pull_away"]), ",.0f")
+n_seeds = len(main.seeds)
+ahead_of = {key: np.nan_to_num(leads[key], nan=-np.inf) > tol
+            for key in ("secret_ratio", "fourier_gap")}
+first_in_weights = bool((np.nan_to_num(leads["winf_pull_away"], nan=-np.inf)
+                         > np.fmax(leads["secret_ratio"], leads["fourier_gap"])).all())
+averages_sentence = (
+    f"The secret weight ratio leads accuracy by more than half a smoothing window ({tol} steps) "
+    f"on {ahead_of['secret_ratio'].sum()} of {n_seeds} seeds and the Fourier gap on "
+    f"{ahead_of['fourier_gap'].sum()} of {n_seeds} (their largest leads: "
+    f"{np.nanmax(leads['secret_ratio']):,.0f} and {np.nanmax(leads['fourier_gap']):,.0f} steps; "
+    f"a negative lead is a lag). "
+    + ("On every seed the pull-away of the largest secret weights comes before both: the hidden "
+       "progress shows first, for hundreds of steps, in a few weights, while the averages over "
+       "all hidden units and the network's output move later, mostly with accuracy."
+       if first_in_weights else
+       "On some seed an average or the output moves before the largest secret weights pull away, "
+       "so 'a few weights first' does not hold for every seed."))
+print(averages_sentence)
+averages_short = ("averages over the network and its output move later"
+                  if first_in_weights else "but on some seed an average or the output moves first")
+glue("ch05_averages_short", averages_short)
+glue("ch05_averages_sentence", averages_sentence);
 
 # %%
-last = len(main.steps) - 1  # (clipped so an unsolved seed reaches the check cell)
-early = np.minimum(np.searchsorted(main.steps, np.nan_to_num(plateau) / 4), last)
-# the last logged step still inside the plateau (at or before the onset)
-at_onset = np.clip(np.searchsorted(main.steps, np.nan_to_num(plateau), side="right") - 1, 0, last)
-rows = np.arange(len(main.seeds))
 print("‖W_t − W_0‖∞ on the secret columns, at a quarter of the plateau and at its end:")
 print(np.round(main.progress["winf_secret"][rows, early], 3), "->",
       np.round(main.progress["winf_secret"][rows, at_onset], 3))
 print("... and on the other columns:")
 print(np.round(main.progress["winf_other"][rows, early], 3), "->",
       np.round(main.progress["winf_other"][rows, at_onset], 3))
+end_ratio = main.progress["winf_secret"][rows, at_onset] / main.progress["winf_other"][rows, at_onset]
+glue("ch05_end_ratio_lo", end_ratio.min(), ".1f")
+glue("ch05_end_ratio_hi", end_ratio.max(), ".1f");
 
 # %% [markdown]
-# Read these numbers with care, because they are more modest than the story usually told.
-# $\|W_t - W_0\|_\infty$ grows through the whole plateau — the weights are far from idle — but
-# for most of the plateau it grows about as much on the *other* columns as on the secret ones:
-# that movement is largely the random walk of SGD on fresh, noisy batches (so the lead printed
-# for "others" only says that drift starts at once). What singles out the secret comes in the
-# last stretch of the plateau: the largest change on a secret column pulls away from the others
-# about 340 steps (median over seeds in our FAST run, printed above) before accuracy leaves
-# chance, and by the end of the plateau it is four to eleven times the others'. The secret weight
-# ratio — an average over all hidden units — and the Fourier gap of the network's *output* lead
-# by about half as much (medians of about 180 and 190 steps; for one of our four seeds the
-# Fourier gap moves with accuracy, only 10 steps ahead). The progress is visible first in a few weights, later in
-# averages and in the function, and the accuracy curve cannot see it. Barak et al. explain the
-# plateau as SGD accumulating a weak signal — the population gradient's correlation with the
-# secret is of order $n^{-(k-1)/2}$ — until a few units lock onto it and are amplified.
+# Read these numbers with care: they are more modest than the story usually told, and more
+# modest than an earlier version of this chapter, whose onset detector was fooled by the
+# oscillation. $\|W_t - W_0\|_\infty$ grows through the whole plateau — the weights are far from
+# idle — but for most of the plateau it grows about as much on the *other* columns as on the
+# secret ones: that movement is largely the random walk of SGD on fresh, noisy batches (the lead
+# printed for "others" only says that drift starts at once). What singles out the secret comes in
+# the last stretch of the plateau: the largest change on a secret column pulls away to twice the
+# others' {glue:text}`ch05_pull_lo` to {glue:text}`ch05_pull_hi` steps before accuracy leaves
+# chance, and by the end of the plateau it is {glue:text}`ch05_end_ratio_lo` to
+# {glue:text}`ch05_end_ratio_hi` times the others'. Measured by 10% of its own final change,
+# the same curve leads by only {glue:text}`ch05_lead_winf_secret` steps (median): most of its
+# change comes during and after the jump, so a threshold relative to the *final* value is a poor
+# onset for it. {glue:text}`ch05_averages_sentence`
+#
+# ## Why a plateau at all: the statistical-query bound
+#
+# Gradient descent touches the data only through averages: each step estimates
+# $\mathbb{E}[\nabla_\theta \ell(f_\theta(x), y)]$ from a batch, to within about $1/\sqrt{B}$
+# for $B$ samples. Learners of this kind are, approximately, *statistical-query* (SQ)
+# algorithms: they may ask
+# for the expectation of any bounded function of $(x, y)$ and get it back to within a tolerance
+# $\tau$. For parities such questions are nearly useless. The $\binom{n}{k}$ candidate labels
+# $\chi_S$ are pairwise orthogonal ($\mathbb{E}[\chi_S \chi_T] = 0$ for $S \neq T$), so one
+# query $q$ can correlate by more than $\tau$ with at most about $1/\tau^2$ of them (their
+# squared correlations add up to at most $\mathbb{E}[q^2] \le 1$); against every other
+# candidate the answer "as if the label were random noise" is within tolerance and reveals
+# nothing. To single out the secret an SQ learner therefore needs about $\tau^2 \binom{n}{k}$
+# queries or more: either $n^{\Omega(k)}$ queries, or a tolerance $\tau \le n^{-\Omega(k)}$,
+# which costs $n^{\Omega(k)}$ samples per estimate. Barak et al. {cite}`barak2022hidden` apply
+# this to SGD on fresh batches: the total number of samples, steps × batch, must grow like
+# $n^{\Omega(k)}$, whatever the network, and they show that SGD on this network succeeds with
+# $n^{O(k)}$, so it works near this computational limit. The bound is why the plateau must be
+# long; their analysis of what happens during it — the part of the population gradient that
+# singles out the secret coordinates is small, shrinking as a power of $n$, and SGD accumulates
+# and amplifies that weak signal until a few units lock on — is what the pull-away of a few
+# secret weights above shows. The $\Omega$ hides constants, so the bound predicts *that* the time grows as a
+# power of $n$ that increases with $k$, not the exponent we will fit over a short range of $n$.
 #
 # ## How the cost grows with n: many seeds as one model
 #
@@ -211,8 +393,31 @@ for (k, n), run in sweep.items():
     steps_to_solve = run.solve_steps()
     median_steps[(k, n)] = np.nanmedian(steps_to_solve)
     print(f"k={k} n={n:>3}: solved {np.isfinite(steps_to_solve).sum()}/{len(steps_to_solve)}, "
-          f"median {median_steps[(k, n)]:.0f} steps, quartiles "
-          f"{np.nanpercentile(steps_to_solve, 25):.0f}-{np.nanpercentile(steps_to_solve, 75):.0f}")
+          f"median {median_steps[(k, n)]:,.0f} steps, quartiles "
+          f"{np.nanpercentile(steps_to_solve, 25):,.0f}–{np.nanpercentile(steps_to_solve, 75):,.0f}")
+
+# %% [markdown]
+# **The frontier test.** Before looking further, we use the $k = 3$ points with $n < 60$ to
+# predict the median steps to solve at $n = 60$ — a power law through the medians, with a 95%
+# bootstrap interval that resamples the seeds at every $n$ (`recipe.predict_steps`) — and then
+# train fresh seeds at $n = 60$ (`recipe.frontier_run`: 8 seeds in FAST, 32 in FULL, as one
+# batched model) and compare, with the median's own bootstrap interval over those seeds.
+
+# %%
+n_front, k_front = setup["frontier"][:2]
+fit_ns = [n for kk, n in sorted(sweep) if kk == k_front and n < n_front]
+as_inf = lambda steps: np.nan_to_num(steps, nan=np.inf)  # noqa: E731 -- unsolved = never
+predicted, pred_lo, pred_hi = recipe.predict_steps(
+    fit_ns, [as_inf(sweep[(k_front, n)].solve_steps()) for n in fit_ns], n_front, seed=SEED)
+frontier = recipe.frontier_run(fast=FAST)
+front_steps = as_inf(frontier.solve_steps())
+observed, obs_lo, obs_hi = recipe.median_interval(front_steps, seed=SEED)
+print(f"fitted on k={k_front}, n = {fit_ns}; {len(front_steps)} fresh seeds at n={n_front}: "
+      f"solve steps {', '.join(f'{t:,.0f}' for t in sorted(front_steps))}")
+frontier_verdict = frontier_prediction(predicted, pred_lo, pred_hi, observed, obs_lo, obs_hi,
+                                       n_front)
+print(frontier_verdict.sentence)
+glue("ch05_frontier_sentence", frontier_verdict.sentence);
 
 # %%
 ks = sorted({k for k, _ in sweep})
@@ -229,24 +434,43 @@ for color, k in zip(["C0", "C1", "C2"], ks, strict=False):
     ax.errorbar(ns, med, yerr=[med - lo, hi - med], color=color, marker="o", capsize=3,
                 label=f"k = {k}")
     fits[k] = recipe.fit_exponent(ns, med)
-    grid = np.geomspace(ns.min(), ns.max(), 20)
+    grid = np.geomspace(ns.min(), max(ns.max(), n_front if k == k_front else 0), 20)
     ax.plot(grid, np.exp(fits[k][1]) * grid ** fits[k][0], color=color, ls="--", lw=1)
+ax.errorbar([n_front], [predicted], yerr=[[predicted - pred_lo], [pred_hi - predicted]],
+            color="k", marker="x", capsize=4, ls="none", label=f"predicted, n = {n_front}")
+ax.errorbar([n_front * 1.03], [observed], yerr=[[observed - obs_lo], [obs_hi - observed]],
+            color="C3", marker="*", ms=10, capsize=4, ls="none", label=f"measured, n = {n_front}")
 ax.set(xscale="log", yscale="log", xlabel="n (input bits)", ylabel="steps to 99% test accuracy",
        title="Convergence time vs n (median, quartiles, every seed)")
-ax.legend()
+ax.legend(fontsize=8)
 plt.show()
 for k, (slope, _) in fits.items():
     print(f"k={k}: fitted exponent {slope:.2f}  (search space n^k: {k}; n^(k-1): {k - 1})")
+below = {k: fits[k][0] < k for k in fits}
+exponent_sentence = (
+    "The fitted exponents are " + ", ".join(f"{fits[k][0]:.1f} for k = {k}" for k in fits) + ": "
+    + ("every one below k" if all(below.values()) else
+       "not all below k (" + ", ".join(f"k = {k}" for k in fits if not below[k]) + " is not)")
+    + (", and steeper for larger k" if all(fits[a][0] < fits[b][0] for a, b in zip(ks, ks[1:], strict=False))
+       else ", and not steeper for every larger k") + ".")
+print(exponent_sentence)
+exponent_short = ("an effective exponent below k over this range" if all(below.values()) else
+                  "an effective exponent that is not below k for every k here")
+glue("ch05_exponent_short", exponent_short)
+glue("ch05_exponent_sentence", exponent_sentence);
 
 # %% [markdown]
-# The fitted exponents are well below $k$ (and, for $k = 2$, below $k - 1$): over this range of
-# $n$, at fixed batch size and learning rate, the time to solve grows much more slowly than the
-# number of candidate secrets. The theory does not promise $n^k$ steps: the lower bound for
-# gradient methods is about $n^{k-1}$ *samples* for a fixed-precision gradient
-# {cite}`barak2022hidden`, and a range of $n$ of only $2$–$4\times$ with constant factors
-# still large (the plateau, not the solving, dominates only for larger $n$) gives a slope that
-# is steeper for $k = 3$ than for $k = 2$, as it should, but not yet the asymptotic one. FULL mode adds
-# $k = 4$ and larger $n$ for a longer lever arm.
+# {glue:text}`ch05_exponent_sentence` Over this range of $n$, at fixed batch size and learning
+# rate, the time to solve grows much more slowly than the number of candidate secrets
+# $\binom{n}{k}$. That does not contradict the bound above: $n^{\Omega(k)}$ hides its constants,
+# the range of $n$ is only $2$–$4\times$, and at small $n$ a fixed cost (the jump, and the
+# plateau's constant part) weighs as much as the part that scales. A slope measured here is an
+# effective exponent for this range, not the asymptotic one. FULL mode adds $k = 4$ and larger
+# $n$ for a longer lever arm.
+#
+# {glue:text}`ch05_frontier_sentence` A prediction one step beyond the fitted range is the
+# easy case for a power law; the frontier exercise below asks whether a model of the plateau
+# and the jump separately does better.
 #
 # ### Explore: n and k as knobs
 #
@@ -312,8 +536,8 @@ def chance_and_subsets(n: int, k: int) -> tuple[float, int]:
     return 0.5, comb(n, k)
 
 
-print("candidates grow", comb(40, 3) / comb(20, 3), "x; median steps grew",
-      median_steps[(3, 40)] / median_steps[(3, 20)], "x")
+print(f"candidates grow {comb(40, 3) / comb(20, 3):.1f}x; median steps grew "
+      f"{median_steps[(3, 40)] / median_steps[(3, 20)]:.1f}x")
 
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
@@ -333,7 +557,8 @@ check_chance_and_subsets(chance_and_subsets);
 # one optimizer, and (c) as one `BatchedMLP` stepped by `recipe.hinge_sgd_update`, at widths 256
 # and 1000. Express (b) and (c) in GFLOP/s and compare with `emergence_lib.bench.matmul_gflops()`
 # measured in the same process. Where does the loop lose its time, and what does the hand-written
-# step save? (The repository's `benchmarks/batched_seeds.py` is a reference implementation.)
+# step save? (`recipe.training_step(how, ...)` builds each kind of step and
+# `emergence_lib.bench.seconds_per_step` times it, as `benchmarks/batched_seeds.py` does.)
 # ```
 
 # %% [markdown] tags=["solution"]
@@ -342,36 +567,13 @@ check_chance_and_subsets(chance_and_subsets);
 # ```
 
 # %% tags=["solution"]
-from emergence_lib.bench import matmul_gflops, time_per_call
-from emergence_lib.models import BatchedMLP, seeded_mlps
-
-
-def seconds_per_step(width: int, how: str, seeds: int = 32) -> float:
-    """how: "loop" (separate models), "batched" (autograd) or "fused" (hinge_sgd_update)."""
-    task = recipe.sparse_parity(50, 3, range(seeds))
-    gen = torch.Generator().manual_seed(0)
-    mlps = seeded_mlps(range(seeds), 50, width)
-    models = mlps if how == "loop" else [BatchedMLP.from_modules(mlps)]
-    opts = [torch.optim.SGD(m.parameters(), lr=0.1) for m in models]
-
-    def step() -> None:
-        x, y = task(32, gen)
-        if how == "fused":
-            recipe.hinge_sgd_update(models[0], (x, y), 0.1)
-            return
-        for i, (m, opt) in enumerate(zip(models, opts, strict=True)):
-            batch = (x[i], y[i]) if how == "loop" else (x, y)
-            loss = recipe.hinge_loss(m, batch)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-
-    return time_per_call(step, repeats=10)
-
+from emergence_lib.bench import matmul_gflops, seconds_per_step
 
 ceiling = matmul_gflops()
 for width in (256, 1000):
-    ms = {how: 1e3 * seconds_per_step(width, how) for how in ("loop", "batched", "fused")}
+    ms = {how: 1e3 * seconds_per_step(recipe.training_step(how, 32, 50, 3, width, 32, 0.1),
+                                      steps=10, warmup=3)
+          for how in ("loop", "batched", "fused")}
     model_flops = 6 * 32 * 32 * (51 * width + width + 1)  # 6 x parameters x samples
     print(f"width {width}: " + ", ".join(f"{how} {t:.1f} ms" for how, t in ms.items())
           + "; GFLOP/s batched {:.0f}, fused {:.0f} (ceiling {:.0f})".format(
@@ -381,7 +583,7 @@ for width in (256, 1000):
 # dominates and batching wins most. At width 1000 the matmuls dominate, and they are thin
 # (32 rows per seed): the hand-written step saves autograd's extra passes over the (seeds, 32,
 # width) activations and the separate optimizer pass over the weights (it updates them inside
-# the gradient matmul), which is worth about 1.5-2x.
+# the gradient matmul). Compare the printed times: on a shared machine they vary run to run.
 
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
@@ -418,14 +620,19 @@ def secret_mass(w: torch.Tensor, secret: torch.Tensor) -> float:
     return float(w[:, ~others].abs().mean() / w[:, others].abs().mean())
 
 
+ahead = []
 for i, seed in enumerate(main.seeds):
-    ratio = main.progress["secret_ratio"][i]
-    over = main.steps[np.argmax(ratio > 1.02)] if (ratio > 1.02).any() else None
-    print(f"seed {seed}: ratio > 1.02 at step {over}, accuracy leaves chance at "
-          f"{plateau[i]:.0f}")
-# In our FAST run the hypothesis holds for all four seeds: the ratio, an average over all 1,000
-# hidden units, crosses 1.02 between 200 and 730 steps before accuracy's onset. Four seeds are weak evidence: with FULL's 16 seeds give
-# the fraction of seeds and a sign-test p-value; the threshold must be fixed before looking.
+    ratio_i = main.progress["secret_ratio"][i]
+    over = main.steps[np.argmax(ratio_i > 1.02)] if (ratio_i > 1.02).any() else np.nan
+    ahead.append(plateau[i] - over)
+    print(f"seed {seed}: ratio > 1.02 at step {over:,.0f}, accuracy leaves chance at "
+          f"{plateau[i]:,.0f}")
+ahead = np.array(ahead)
+print(f"The hypothesis holds on {(ahead > 0).sum()} of {len(ahead)} seeds (ratio first above 1.02 "
+      f"{np.nanmin(ahead):,.0f} to {np.nanmax(ahead):,.0f} steps before the onset; negative = after).")
+# A first crossing of a noisy average is an optimistic onset (compare the smoothed leads above).
+# A handful of seeds is weak evidence: with FULL's 16 seeds give the fraction of seeds and a
+# sign-test p-value, and fix the threshold before looking.
 
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
@@ -435,15 +642,17 @@ for i, seed in enumerate(main.seeds):
 check_secret_mass(secret_mass);
 
 # %% [markdown]
-# ```{exercise} Predict n = 60 before you run it
+# ```{exercise} A better estimator for the frontier
 # :label: ex-05-predict
 #
 # **Persona:** Frontier researcher · **Difficulty:** ★★★ · **Time:** 45 min
 #
-# From the $k = 3$ fit, predict the median steps to solve at $n = 60$, with an interval from
-# the seed-to-seed spread. Then run 16 seeds at $n = 60$ (about a minute) and compare. If the
-# prediction misses, revise the estimator: is a pure power law the right form, or should the
-# plateau and the jump be fitted separately (only the plateau should scale like a power of $n$)?
+# The chapter predicted the median steps at $n = 60$ with a pure power law through the medians.
+# Only the plateau should scale like a power of $n$; the jump may not. Measure each sweep seed's
+# plateau and jump (`recipe.plateau_and_jump`; the sweep logs every 25 steps, so use a smaller
+# smoothing window), fit a power law to each, predict $n = 60$ from their sum, and compare both
+# estimators with the frontier run. Which is closer, and is the difference larger than the
+# seed-to-seed spread?
 # ```
 
 # %% [markdown] tags=["solution"]
@@ -454,48 +663,67 @@ check_secret_mass(secret_mass);
 # %% tags=["solution"]
 from emergence_lib.exercises.ch05 import predicted_steps
 
-ns3 = np.array([n for k, n in sweep if k == 3], dtype=float)
-med3 = np.array([median_steps[(3, int(n))] for n in ns3])
-print(f"predicted median at n=60: {predicted_steps(ns3, med3, 60):.0f} steps")
-# To check: recipe.train_parity_seeds(60, 3, range(16), width=256, steps=4000, lr=0.2)
-# and compare its median solve step with the prediction.
+parts = {"plateau": [], "jump": []}
+for n in fit_ns:
+    run = sweep[(k_front, n)]
+    p, j = recipe.plateau_and_jump(run.steps, run.accuracy, smooth=3)
+    parts["plateau"].append(np.nanmedian(p))
+    parts["jump"].append(np.nanmedian(j))
+    print(f"n={n}: median plateau {parts['plateau'][-1]:,.0f}, jump {parts['jump'][-1]:,.0f}")
+two_part = sum(predicted_steps(np.array(fit_ns, float), np.array(v), n_front)
+               for v in parts.values())
+one_part = predicted_steps(np.array(fit_ns, float), np.array([median_steps[(k_front, n)]
+                                                               for n in fit_ns]), n_front)
+# The onset is at 10% of the way up and solving at 99%, so plateau + jump undercounts the tail
+# from 90% to 99% a little; both estimators are compared with the same measured median.
+print(f"n={n_front}: power law {one_part:,.0f}, plateau + jump {two_part:,.0f}, measured median "
+      f"{observed:,.0f} (bootstrap {obs_lo:,.0f}–{obs_hi:,.0f})")
 
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
 # ```
 
 # %% [markdown]
+# ## Key takeaways
+#
+# ```{admonition} Key takeaways
+# :class: important
+# - A $k$-sparse parity gives gradient methods nothing to follow at first: no bit and no set of
+#   fewer than $k$ bits correlates with the label, and the statistical-query bound makes the
+#   plateau's length grow like $n^{\Omega(k)}$ samples.
+# - In this run {glue:text}`ch05_loss_short`, then rise in stages; the plateau was
+#   {glue:text}`ch05_ratio_lo`–{glue:text}`ch05_ratio_hi`× the jump once the onset is read off
+#   a running median, not the {glue:text}`ch05_raw_ratio_lo`–{glue:text}`ch05_raw_ratio_hi`× a
+#   raw-point detector reports on the same curves.
+# - The hidden progress is in a few weights: the secret columns' $\|W_t - W_0\|_\infty$ pulls
+#   away from the others' {glue:text}`ch05_pull_lo`–{glue:text}`ch05_pull_hi` steps before
+#   accuracy moves; {glue:text}`ch05_averages_short`.
+# - Many seeds train as one batched model; the time to solve grows as a power of $n$ with
+#   {glue:text}`ch05_exponent_short`, and a power law fitted on it can be tested on a fresh $n$.
+# ```
+#
 # ## Check: did the network solve after a flat line, with hidden progress?
 #
-# The cell below raises unless, for every seed of the main run ($n=70$, $k=3$, width 1000,
-# batch 256): (1) test accuracy reaches 99%; (2) the plateau at chance (steps before accuracy is
-# 10% of the way from 50% to 100%) is at least 5× the jump (10% → 90% of the way); and (3)
-# $\|W_t - W_0\|_\infty$ on the secret columns at least doubled between a quarter of the plateau
-# and its end, and at the end of the plateau exceeds the same measure on the other columns (so
-# the growth is not only SGD's drift, which moves every column). For (2) we measured, logging
-# every 10 steps, ratios of 8.7 to 41 over 16 seeds of this setup; at the paper's $n = 50$,
-# batch 32 the worst of 16 seeds was 2.9, which is why the main run uses $n = 70$ and batch 256.
+# The verdict below is computed by `emergence_lib.checks.ch05.hidden_progress` and the check
+# cell asserts the same conditions: for every seed of the main run, (1) test accuracy reaches
+# 99%; (2) the plateau at chance (robust onset) is at least {glue:text}`ch05_min_ratio`× the
+# jump; (3) $\|W_t - W_0\|_\infty$ on the secret columns at least doubled between a quarter of
+# the plateau and its end; and (4) it pulled away from the other columns' (twice theirs) before
+# accuracy's onset — progress that SGD's drift, which moves every column, does not explain.
+# The threshold in (2) was calibrated on FULL's 16 seeds with the robust onset (recorded in
+# `emergence_lib/checks/ch05.py`).
 
 # %%
-ratio = plateau / jump
 growth = main.progress["winf_secret"][rows, at_onset] / main.progress["winf_secret"][rows, early]
-print("solved at:", solved.tolist())
-print("plateau / jump:", np.round(ratio, 1).tolist())
-secret_end = main.progress["winf_secret"][rows, at_onset]
-other_end = main.progress["winf_other"][rows, at_onset]
-print("‖W_t − W_0‖∞ (secret) growth over the plateau:", np.round(growth, 1).tolist())
-print("at the end of the plateau, secret vs other columns:", np.round(secret_end, 3).tolist(),
-      np.round(other_end, 3).tolist())
-print(f"chapter ran in {time.perf_counter() - started:.0f} s wall, "
-      f"{time.process_time() - started_cpu:.0f} s CPU (wall > CPU when the machine is shared)")
-if not np.isfinite(solved).all():
-    raise RuntimeError(f"every seed must reach 99% test accuracy; solve steps {solved}")
-if not (ratio >= 5).all():
-    raise RuntimeError(f"every seed's plateau must be >= 5x its jump; got {ratio}")
-if not (growth >= 2).all():
-    raise RuntimeError(f"‖W_t − W_0‖∞ on the secret must at least double during the plateau; "
-                       f"got growth {growth}")
-if not (secret_end > other_end).all():
-    raise RuntimeError(f"at the end of the plateau the secret columns must have moved more than "
-                       f"the others: {secret_end} vs {other_end}")
-print("✅ flat line, then solved; the secret weights moved during the plateau")
+main_verdict = hidden_progress(solved, plateau, jump, growth, leads["winf_pull_away"],
+                               pull_away=recipe.PULL_AWAY)
+glue("ch05_min_ratio", main_verdict.numbers["min_ratio_required"], "g")
+print("solved at step:", ", ".join(f"{t:,.0f}" for t in solved))
+print("plateau / jump:", ", ".join(f"{r:.1f}" for r in ratio))
+print("‖W_t − W_0‖∞ (secret) growth over the plateau:", ", ".join(f"{g:.1f}" for g in growth))
+print("pull-away before the onset (steps):", ", ".join(f"{d:,.0f}" for d in leads["winf_pull_away"]))
+print(main_verdict.sentence)
+
+# %%
+main_verdict.require()
+print("✅ flat line, then solved; the secret weights pulled away during the plateau")

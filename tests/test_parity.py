@@ -255,3 +255,73 @@ def test_ch05_checkers():
     result = check_secret_mass(stub)
     assert not result.passed and not result.attempted
     assert predicted_steps(np.array([10, 20]), np.array([100, 400]), 40) == pytest.approx(1600)
+
+
+def test_plateau_indices_pull_away_and_leads():
+    from emergence_lib.recipes.parity import measure_leads, plateau_indices, pull_away_steps
+
+    steps = np.arange(0, 1000, 10.0)
+    early, at_onset = plateau_indices(steps, np.array([400.0, 405.0, np.nan]))
+    assert early.tolist() == [10, 11, 25] and at_onset.tolist() == [40, 40, 99]
+    other = np.full((1, len(steps)), 0.1)
+    secret = np.where(steps < 300, 0.05, 0.5)[None]           # 0.5x, then 5x the others
+    assert pull_away_steps(steps, secret, other, smooth=5)[0] == pytest.approx(293.3, abs=0.1)
+    assert np.isnan(pull_away_steps(steps, other, other))[0]
+
+    class Run:  # the fields measure_leads reads
+        accuracy = np.where(steps < 500, 0.5, 1.0)[None]
+        progress = {"winf_secret": secret, "winf_other": other}
+
+    Run.steps = steps
+    leads = measure_leads(Run, smooth=5)
+    assert leads["winf_pull_away"][0] == pytest.approx(500 - 295, abs=10)
+    assert leads["winf_secret"][0] == pytest.approx(500 - 295, abs=10)
+    assert np.isnan(leads["winf_other"][0])                   # a flat curve: no onset
+
+
+def test_predict_steps_and_median_interval():
+    from emergence_lib.recipes.parity import median_interval, predict_steps
+
+    rng = np.random.default_rng(0)
+    ns = [10, 20, 40]
+    solve = [100 * (n / 10) ** 2 * rng.uniform(0.9, 1.1, 16) for n in ns]
+    point, low, high = predict_steps(ns, solve, 80, n_boot=200)
+    assert low < point < high and point == pytest.approx(100 * 8**2, rel=0.15)
+    assert predict_steps(ns, solve, 80, n_boot=200) == (point, low, high)   # seeded
+    median, lo, hi = median_interval([1.0, 2, 3, 4, np.inf])
+    assert median == 3 and lo <= 3 <= hi and hi == np.inf          # an unsolved seed is counted
+    with pytest.raises(ValueError, match="one array of solve steps per n"):
+        predict_steps(ns, solve[:2], 80)
+    with pytest.raises(ValueError, match="not nan"):
+        median_interval([1.0, np.nan])
+    with pytest.raises(ValueError, match="finite"):
+        fit_exponent([10, 20], [5, np.inf])
+
+
+def test_fourier_panel_matches_fourier_gap_and_run_logs_hinge_loss():
+    from emergence_lib.progress.parity import fourier_panel, panel_gap
+
+    gen = torch.Generator().manual_seed(0)
+    x = random_signs((200, 9), gen)
+    out = torch.randn(200, generator=gen) + x[:, 1] * x[:, 4] * x[:, 7]
+    secret, others = torch.tensor([1, 4, 7]), random_subsets(9, 3, 20, seed=1)
+    assert panel_gap(out, fourier_panel(x, secret, others)) == pytest.approx(
+        fourier_gap(out, x, secret, others))
+    with pytest.raises(ValueError, match="outputs and panel must have the same length"):
+        panel_gap(out[:5], fourier_panel(x, secret, others))
+    run = train_parity_seeds(8, 2, seeds=(0,), width=16, steps=20, lr=0.2, log_every=10,
+                             progress=False)
+    assert run.test_loss.shape == run.accuracy.shape == (1, 3)
+    assert 0.5 < run.test_loss[0, 0] < 2.0                  # about 1 at a small random init
+
+
+def test_training_step_and_seconds_per_step():
+    from emergence_lib.bench import seconds_per_step
+    from emergence_lib.recipes.parity import training_step
+
+    for how in ("loop", "batched", "fused"):
+        assert seconds_per_step(training_step(how, 2, 10, 3, 8, 4, 0.1), steps=2, warmup=1) > 0
+    with pytest.raises(ValueError, match="how must be one of"):
+        training_step("vectorised", 2, 10, 3, 8, 4, 0.1)
+    with pytest.raises(ValueError, match="steps must be >= 1"):
+        seconds_per_step(lambda: None, steps=0)

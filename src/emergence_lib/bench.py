@@ -36,3 +36,15 @@ def time_per_call(fn: Callable[[], object], repeats: int = 20, warmup: int = 3) 
         fn()
         times.append(time.perf_counter() - start)
     return sorted(times)[len(times) // 2]
+
+
+def seconds_per_step(step: Callable[[], object], steps: int, warmup: int = 0) -> float:
+    """Mean seconds per call over ``steps`` consecutive calls of ``step`` (after ``warmup``
+    calls): the rate of a training loop, where a median per call would hide periodic costs."""
+    steps = check_int("steps", steps, minimum=1)
+    for _ in range(check_int("warmup", warmup, minimum=0)):
+        step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return (time.perf_counter() - start) / steps

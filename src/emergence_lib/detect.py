@@ -1,5 +1,12 @@
 """Find a transition in a curve: where it starts, how sharp it is, and how far a progress
-measure leads the visible metric."""
+measure leads the visible metric.
+
+Noisy, oscillating curves (an accuracy that leaves chance, falls back, and leaves again) fool a
+crossing read off the raw points: a single dip back to chance pushes a "sustained" onset past the
+whole oscillation. ``smooth=w`` (opt-in everywhere; the default 1 is the raw curve) reads the
+crossings off the centred running median of ``w`` points instead (``running_median``): isolated
+dips and spikes of fewer than ``w // 2 + 1`` points vanish, while a monotone curve, and so a
+clean step, is left exactly as it is."""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_1d_array, check_choice, check_float, check_same_length
+from ._validate import as_1d_array, check_choice, check_float, check_int, check_same_length
 
 
 def _curve(x: object, y: object) -> tuple[np.ndarray, np.ndarray]:
@@ -19,6 +26,30 @@ def _curve(x: object, y: object) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"x must be strictly increasing, got x[{i}]={x[i]} then "
                          f"x[{i + 1}]={x[i + 1]}")
     return x, y
+
+
+def running_median(y: object, window: int) -> np.ndarray:
+    """Centred running median of ``window`` (odd) points, (T,) -> (T,); near the ends the window
+    shrinks symmetrically (radius min(window // 2, i, T - 1 - i)), so a monotone y is unchanged."""
+    y = as_1d_array("y", y)
+    window = check_int("window", window, minimum=1)
+    if window % 2 == 0:
+        raise ValueError(f"window must be odd (a centred median), got {window}")
+    h, T = window // 2, len(y)
+    out = y.copy()
+    if h == 0 or T < 3:
+        return out
+    if T > 2 * h:
+        out[h:T - h] = np.median(np.lib.stride_tricks.sliding_window_view(y, window), axis=-1)
+    for i in [*range(min(h, T)), *range(max(T - h, h), T)]:  # the ends: shrinking windows
+        r = min(h, i, T - 1 - i)
+        out[i] = np.median(y[i - r:i + r + 1])
+    return out
+
+
+def _smoothed(y: np.ndarray, smooth: int) -> np.ndarray:
+    smooth = check_int("smooth", smooth, minimum=1)
+    return y if smooth == 1 else running_median(y, smooth)
 
 
 def first_crossing(x: object, y: object, level: float, direction: str = "up",
@@ -74,9 +105,11 @@ class Transition:
 
 def detect_transition(x: object, y: object, *, start: float | None = None,
                       end: float | None = None, min_change: float = 0.0,
-                      sustained: bool = True) -> Transition | None:
+                      sustained: bool = True, smooth: int = 1) -> Transition | None:
     """Locate the change of y along x. Levels default to the mean of the first and last three
-    points; returns None when the curve changes by less than ``min_change`` or never settles."""
+    (raw) points; returns None when the curve changes by less than ``min_change`` or never
+    settles. ``smooth`` > 1 (odd): find the 10/50/90% crossings on ``running_median(y, smooth)``,
+    robust to dips and spikes shorter than ``smooth // 2 + 1`` points."""
     x, y = _curve(x, y)
     if len(x) < 3:
         raise ValueError(f"x and y need at least 3 points to locate a transition, got {len(x)}")
@@ -87,9 +120,10 @@ def detect_transition(x: object, y: object, *, start: float | None = None,
     if abs(end - start) <= min_change or end == start:
         return None
     direction = "up" if end > start else "down"
+    smoothed = _smoothed(y, smooth)
     marks = []
     for frac in (0.1, 0.5, 0.9):
-        at = first_crossing(x, y, start + frac * (end - start), direction, sustained)
+        at = first_crossing(x, smoothed, start + frac * (end - start), direction, sustained)
         if at is None:
             return None
         marks.append(at)
@@ -99,10 +133,13 @@ def detect_transition(x: object, y: object, *, start: float | None = None,
     return Transition(direction, start, end, onset, midpoint, finish)
 
 
-def lead(x: object, progress: object, metric: object, *, fraction: float = 0.1) -> float | None:
+def lead(x: object, progress: object, metric: object, *, fraction: float = 0.1,
+         smooth: int = 1) -> float | None:
     """How many x-units (e.g. steps) the ``progress`` curve's onset comes before the ``metric``
     curve's (positive: progress moves first). Onset = first sustained ``fraction`` of each
-    curve's own change; None if either curve has no transition."""
+    curve's own change (levels from the first and last three raw points), read off
+    ``running_median(curve, smooth)`` when ``smooth`` > 1; None if either curve has no
+    transition."""
     fraction = check_float("fraction", fraction, minimum=0.0, maximum=1.0, strict_min=True,
                            strict_max=True)
     onsets = []
@@ -112,9 +149,17 @@ def lead(x: object, progress: object, metric: object, *, fraction: float = 0.1) 
         a, b = float(ys[:k].mean()), float(ys[-k:].mean())
         if a == b:
             return None
-        at = first_crossing(xs, ys, a + fraction * (b - a), "up" if b > a else "down",
-                            sustained=True)
+        at = first_crossing(xs, _smoothed(ys, smooth), a + fraction * (b - a),
+                            "up" if b > a else "down", sustained=True)
         if at is None:
             return None
         onsets.append(at)
     return onsets[1] - onsets[0]
+
+
+def sustained_onset(x: object, y: object, level: float, *, direction: str = "up",
+                    smooth: int = 11) -> float | None:
+    """The first x after which the running median of ``smooth`` points of y stays past ``level``
+    (e.g. above a chance band), interpolated; None if it does not stay there to the end."""
+    x, y = _curve(x, y)
+    return first_crossing(x, _smoothed(y, smooth), level, direction, sustained=True)

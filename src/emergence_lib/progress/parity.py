@@ -72,8 +72,30 @@ def fourier_gap(outputs: torch.Tensor, x: torch.Tensor, secret: torch.Tensor,
     """|f^(secret)| minus the largest |f^(A)| over a panel of other k-subsets ``others`` (R, k):
     how far the network's correlation with the true parity stands out from the noise floor."""
     check_tensor("secret", secret, ndim=1, integer=True)
+    return panel_gap(outputs, fourier_panel(x, secret, others))
+
+
+def fourier_panel(x: torch.Tensor, secret: torch.Tensor, others: torch.Tensor) -> torch.Tensor:
+    """The parities of the probe inputs x (M, n) on the secret (column 0) and on every subset of
+    ``others`` (R, k) but the secret: (M, 1 + R'). Compute once, reuse at every evaluation."""
+    check_tensor("secret", secret, ndim=1, integer=True)
+    check_tensor("x", x, ndim=2)
+    check_tensor("others", others, ndim=2, integer=True)
     keep = ~(others.sort(-1).values == secret.sort().values).all(-1)  # drop the secret itself
     if not keep.any():
         raise ValueError("others must contain at least one subset other than the secret")
-    coef = fourier_coefficients(outputs, x, torch.cat([secret[None], others[keep]])).abs()
+    subsets = torch.cat([secret[None], others[keep]])
+    if int(subsets.min()) < 0 or int(subsets.max()) >= x.shape[1]:
+        raise ValueError(f"secret and others must hold coordinates in [0, {x.shape[1]})")
+    return x[:, subsets].prod(-1)
+
+
+def panel_gap(outputs: torch.Tensor, panel: torch.Tensor) -> float:
+    """``fourier_gap`` from a precomputed ``fourier_panel`` (M, 1 + R') and outputs (M,)."""
+    check_tensor("outputs", outputs, ndim=1)
+    check_tensor("panel", panel, ndim=2)
+    if len(outputs) != len(panel):
+        raise ValueError(f"outputs and panel must have the same length, got {len(outputs)} and "
+                         f"{len(panel)}")
+    coef = (outputs.detach() @ panel / len(outputs)).abs()
     return float(coef[0] - coef[1:].max())
