@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from .._validate import check_choice, check_float, check_int
-from ..fit import LogisticFit, fit_logistic, logistic
+from ..fit import LogisticFit, _fit_once, _starts, fit_logistic, logistic
 from ..metrics import (
     METRICS,
     chance_edit_distance,
@@ -174,15 +174,24 @@ class Sharpening:
                 "k_positions": self.k_positions, "max_gap": self.max_gap}
 
 
-def _steepnesses(n_params: np.ndarray, positions: np.ndarray,
-                 exact: np.ndarray) -> dict[str, float]:
-    length = positions.shape[1]
+def _curves(positions: np.ndarray, exact: np.ndarray) -> dict[str, tuple[np.ndarray, str]]:
+    """{k name: (values (n,), metric whose chance/perfect range fixes its fit)}."""
     average = positions.mean(axis=1)
-    curves = {"k_token": (average, "token_accuracy"), "k_power": (average**length, "exact_match"),
-              "k_product": (positions.prod(axis=1), "exact_match"),
-              "k_exact": (exact, "exact_match")}
-    return {name: fit_metric(n_params, values, metric, length=length, n_boot=0).steepness
-            for name, (values, metric) in curves.items()}
+    return {"k_token": (average, "token_accuracy"),
+            "k_power": (average ** positions.shape[1], "exact_match"),
+            "k_product": (positions.prod(axis=1), "exact_match"),
+            "k_exact": (exact, "exact_match")}
+
+
+def _refit_steepness(x: np.ndarray, y: np.ndarray, metric: str, length: int,
+                     fitted: LogisticFit) -> float:
+    """k of fit_metric refitted on a bootstrap resample, started (as fit_logistic's own
+    bootstrap is) from the full fit and one default start."""
+    floor, ceil = metric_range(metric, length)
+    logx = np.log(x)
+    full = np.array([floor, ceil, np.log(fitted.threshold), fitted.steepness])
+    theta, _ = _fit_once(logx, y, floor, ceil, [full, _starts(logx, y, floor, ceil)[4]])
+    return float(theta[3])
 
 
 def sharpening(n_params: object, position_accuracy: object, exact: object, *,
@@ -200,7 +209,10 @@ def sharpening(n_params: object, position_accuracy: object, exact: object, *,
         raise ValueError("position_accuracy and exact must hold accuracies in [0, 1]")
     n_boot = check_int("n_boot", n_boot, minimum=0)
     seed = check_int("seed", seed, minimum=0)
-    ks = _steepnesses(x, positions, exact)
+    length = positions.shape[1]
+    fitted = {name: fit_metric(x, values, metric, length=length, n_boot=0)
+              for name, (values, metric) in _curves(positions, exact).items()}
+    ks = {name: fit.steepness for name, fit in fitted.items()}
     k_positions = np.array([
         fit_metric(x, column, "token_accuracy", n_boot=0).steepness
         if np.ptp(column) > FLAT else np.nan for column in positions.T])
@@ -211,8 +223,8 @@ def sharpening(n_params: object, position_accuracy: object, exact: object, *,
         idx = rng.integers(0, len(x), len(x))
         if len(np.unique(x[idx])) < 3:
             continue
-        for name, value in _steepnesses(x[idx], positions[idx], exact[idx]).items():
-            draws[name].append(value)
+        for name, (values, metric) in _curves(positions[idx], exact[idx]).items():
+            draws[name].append(_refit_steepness(x[idx], values, metric, length, fitted[name]))
     return Sharpening(**ks, k_positions=k_positions, max_gap=max_gap,
                       boot={name: np.array(v) for name, v in draws.items() if v})
 
