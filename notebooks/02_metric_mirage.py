@@ -115,7 +115,7 @@ for i, member in enumerate(family):
 # two random 5-digit strings, {glue:text}`ch02_edit_chance` (computed exactly by
 # `metrics.chance_edit_distance`; it is below the 4.5 digits a position-by-position count would
 # give, because an edit distance may align a shifted string). Only the threshold and the
-# steepness are fitted. With both ends free, a curve of six points chooses its own range, and
+# steepness are fitted. With both ends free, a curve of a few points chooses its own range, and
 # the fitted $k$ then says more about where the points happen to stop than about the metric.
 # For the three "lower is better" metrics the logistic simply runs downhill.
 
@@ -156,8 +156,8 @@ glue("ch02_r2_token_line", fits["token_accuracy"].linear.r2, ".3f")
 print(smooth.sentence)
 
 # %% [markdown]
-# Read the table. Exact match has the largest fitted steepness, $k$ =
-# {glue:text}`ch02_k_exact` (95% interval {glue:text}`ch02_k_exact_interval`), against
+# Read the table. Exact match's fitted steepness is $k$ = {glue:text}`ch02_k_exact` (95%
+# interval {glue:text}`ch02_k_exact_interval`), against
 # {glue:text}`ch02_k_token` for per-token accuracy: {glue:text}`ch02_k_ratio` times as steep.
 # {glue:text}`ch02_smooth_verdict`
 #
@@ -165,8 +165,8 @@ print(smooth.sentence)
 # exact match the logistic explains R² = {glue:text}`ch02_r2_exact` of the variance and a
 # straight line in log-size only {glue:text}`ch02_r2_exact_line`; for per-token accuracy the
 # logistic gives {glue:text}`ch02_r2_token` and the line {glue:text}`ch02_r2_token_line`.
-# With one seed (FAST) each fit rests on six points, so the bootstrap intervals are wide;
-# FULL mode (36 models) narrows them.
+# Each fit rests on {glue:text}`ch02_n_models` models (FAST: one seed; FULL: 36 models), and the
+# bootstrap intervals show how little a handful of sizes pins down.
 #
 # So exact match is sharper. Is that the metric's doing? The rest of the chapter takes the
 # question apart.
@@ -258,8 +258,8 @@ plt.show()
 # $\ln(k_\text{exact} / k_\text{token})$, so the three shares add up to 1
 # (`emergence_lib.checks.ch02`). We also fit each position's own accuracy curve: how sharp is a
 # single digit? To see what the numbers look like when the answer is known, two synthetic
-# families (no model: we draw 5,000 answers per size from given per-position accuracies, errors
-# independent) sit beside ours, on the same sizes:
+# families (no model: we draw {glue:text}`ch02_synthetic_answers` answers per size from given
+# per-position accuracies, errors independent) sit beside ours, on the same sizes:
 #
 # - **positions rise together**: every position has *our family's measured average* accuracy
 #   at each size. Same per-token accuracy as our models, spread evenly: the metric is the whole
@@ -315,6 +315,7 @@ glue("ch02_link_share_range", f"{lo_l:.0%} to {hi_l:.0%}")
 glue("ch02_k_sharpest", float(np.nanmax(sharp_ours.k_positions)), ".2f")
 glue("ch02_sharpest_ratio", float(np.nanmax(sharp_ours.k_positions)) / k_token, ".1f")
 glue("ch02_n_models", len(params))
+glue("ch02_synthetic_answers", recipe.SYNTHETIC_ANSWERS, ",d")
 glue("ch02_n_share_draws", len(draws))
 glue("ch02_same_cause", same_cause, ".0%")
 for v in verdicts.values():
@@ -359,7 +360,7 @@ plt.show()
 #   {glue:text}`ch02_step_sizes` parameters; per-position table in the counterpoint below),
 #   each diluted five-fold in $\bar p$. Applied to the measured average, the power takes the
 #   steepness from {glue:text}`ch02_k_token` to {glue:text}`ch02_k_power`; applied to the
-#   *smooth* logistic fitted to per-token accuracy, only to {glue:text}`ch02_k_analytic` (the
+#   *smooth* logistic fitted to per-token accuracy, to {glue:text}`ch02_k_analytic` (the
 #   answer-length section below). {glue:text}`ch02_smooth_part_sentence`
 # - **Each position is sharp on its own.** The sharpest position's own accuracy curve has
 #   $k$ = {glue:text}`ch02_k_sharpest`, {glue:text}`ch02_sharpest_ratio` times the average's
@@ -443,8 +444,9 @@ if sharp_ours.k_power > k_token:
     smooth_part = np.log(k_analytic / k_token) / np.log(sharp_ours.k_power / k_token)
     smooth_part_sentence = (
         f"So a smooth per-token curve accounts for only {smooth_part:.0%} of the metric's step; "
-        "the rest comes from the average's own late rise, that is, from positions switching on, "
-        "which the average dilutes and the power re-concentrates." if smooth_part < 0.5 else
+        "the rest comes from the shape of the measured average, which rises late: the same "
+        "power, applied to positions that switch on, which the average dilutes and the power "
+        "re-concentrates." if smooth_part < 0.5 else
         f"So a smooth per-token curve accounts for {smooth_part:.0%} of the metric's step: most "
         "of it would be there even if the average rose smoothly.")
 else:
@@ -764,19 +766,28 @@ print(f"mean p(correct units digit): steepness k = {fit_units.steepness:.2f} "
 # The cell below asserts exactly the verdicts printed above (`emergence_lib.checks.ch02`); it
 # raises unless
 #
-# 1. every smooth metric is smooth: a straight line in log-size fits it with R² ≥ 0.9, or its
-#    steepness is at most half that of exact match;
-# 2. on each of the three settings, exact match is at least twice as steep as per-token
-#    accuracy, the product of per-position accuracies matches exact match (within 0.02 for every
-#    model, and dependence takes under a fifth of the sharpening), and the sharpening has the
-#    cause the chapter states: the metric for our family and for the synthetic family whose
-#    positions rise together, the weakest link for the synthetic one-late-position family (a
-#    cause is *the* cause when its share is at least a fifth and leads the other's by at least
-#    0.2);
-# 3. some position of our family (and of the one-late family) is at least twice as steep as the
-#    average, and none is in the family whose positions rise together.
+# 1. every smooth metric is smooth: a straight line in log-size fits it with R² ≥
+#    {glue:text}`ch02_rule_line_r2`, or its steepness is at most
+#    {glue:text}`ch02_rule_smooth_ratio` times that of exact match;
+# 2. on each of the three settings, exact match is at least {glue:text}`ch02_rule_sharper`
+#    times as steep as per-token accuracy, the product of per-position accuracies matches exact
+#    match (within {glue:text}`ch02_rule_max_gap` for every model, and dependence takes under
+#    {glue:text}`ch02_rule_share` of the sharpening), and the sharpening has the cause the
+#    chapter states: the metric for our family and for the synthetic family whose positions
+#    rise together, the weakest link for the synthetic one-late-position family (a cause is
+#    *the* cause when its share is at least {glue:text}`ch02_rule_share` and leads the other's
+#    by at least {glue:text}`ch02_rule_lead` of the sharpening);
+# 3. some position of our family (and of the one-late family) is at least
+#    {glue:text}`ch02_rule_sharper` times as steep as the average, and none is in the family
+#    whose positions rise together.
 
 # %%
+glue("ch02_rule_line_r2", checks.SMOOTH_LINEAR_R2, ".2g")
+glue("ch02_rule_smooth_ratio", checks.SMOOTH_MAX_RATIO, ".2g")
+glue("ch02_rule_sharper", checks.SHARPER, ".2g")
+glue("ch02_rule_max_gap", checks.MAX_GAP, ".2g")
+glue("ch02_rule_share", checks.SHARE_COUNTS, ".0%")
+glue("ch02_rule_lead", checks.LEAD, ".0%")
 print(smooth.sentence)
 for v in verdicts.values():
     print(v.sentence)
