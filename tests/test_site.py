@@ -204,9 +204,13 @@ async def visit(browser: object, url: str) -> PageReport:
         report.status = response.status if response else None
         report.has_widget_state = await page.locator(WIDGET_STATE).count() > 0
         if report.has_widget_state:
+            # Wait for any widget to show (the first match can be one that never does: waiting
+            # on it cost the 20 s timeout on every chapter page).
             try:
-                await page.locator(WIDGET_SELECTOR).first.wait_for(
-                    state="visible", timeout=20_000
+                await page.wait_for_function(
+                    f"(selector) => ({COUNT_VISIBLE_JS})(selector) > 0",
+                    arg=WIDGET_SELECTOR,
+                    timeout=20_000,
                 )
             except Exception:  # noqa: BLE001 - reported through visible_widgets == 0
                 pass
