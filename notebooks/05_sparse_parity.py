@@ -454,6 +454,9 @@ exponent_sentence = (
     + (", and steeper for larger k" if all(fits[a][0] < fits[b][0] for a, b in zip(ks, ks[1:], strict=False))
        else ", and not steeper for every larger k") + ".")
 print(exponent_sentence)
+n_ranges = ", ".join(f"{max(ns_k) / min(ns_k):.1f}× for k = {k}" for k in ks
+                     for ns_k in [[n for kk, n in sweep if kk == k]])
+glue("ch05_n_ranges", n_ranges)
 exponent_short = ("an effective exponent below k over this range" if all(below.values()) else
                   "an effective exponent that is not below k for every k here")
 glue("ch05_exponent_short", exponent_short)
@@ -463,7 +466,7 @@ glue("ch05_exponent_sentence", exponent_sentence);
 # {glue:text}`ch05_exponent_sentence` Over this range of $n$, at fixed batch size and learning
 # rate, the time to solve grows much more slowly than the number of candidate secrets
 # $\binom{n}{k}$. That does not contradict the bound above: $n^{\Omega(k)}$ hides its constants,
-# the range of $n$ is only $2$–$4\times$, and at small $n$ a fixed cost (the jump, and the
+# the range of $n$ is short ({glue:text}`ch05_n_ranges`), and at small $n$ a fixed cost (the jump, and the
 # plateau's constant part) weighs as much as the part that scales. A slope measured here is an
 # effective exponent for this range, not the asymptotic one. FULL mode adds $k = 4$ and larger
 # $n$ for a longer lever arm.
