@@ -37,7 +37,7 @@ def test_chapters_benchmark_prints_the_matmul_ceiling(tmp_path, capsys):
     (tmp_path / "_toc.yml").write_text(
         "format: jb-book\nroot: book/intro\nchapters:\n"
         "  - file: notebooks/00_a\n  - file: notebooks/01_b\n")
-    from bookbuild.execute import ChapterRun
+    from bookbuild.common import ChapterRun
 
     def fake_execute(chapter, out_dir, **kwargs):
         return ChapterRun(chapter, 3.0 if chapter.number == "00" else 5.0, ok=True)

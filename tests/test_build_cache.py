@@ -20,8 +20,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import build_book  # noqa: E402
 from bookbuild import cache  # noqa: E402
-from bookbuild.common import Chapter, EditionPaths  # noqa: E402
-from bookbuild.execute import ChapterRun  # noqa: E402
+from bookbuild.common import Chapter, ChapterRun, EditionPaths  # noqa: E402
 from bookbuild.pipeline import run_chapter  # noqa: E402
 from bookbuild.status import status_markdown, timings_record  # noqa: E402
 
@@ -237,7 +236,8 @@ def test_stale_reason_names_each_key_part(book: FakeBook) -> None:
 
 
 def test_status_page_says_executed_or_reused(book: FakeBook) -> None:
-    book.build(commit="abc1234")
+    first_load = book.build(commit="abc1234")["01"].run_load
+    assert first_load and first_load != "unknown"
     book.write_source(CH3, "# %% [markdown]\n# # edited\n")
     runs = book.build(commit="def5678")
     record = timings_record(runs.values(), edition="instructor", full=False, info={"CPU": "x"})
@@ -250,6 +250,7 @@ def test_status_page_says_executed_or_reused(book: FakeBook) -> None:
     line3 = next(x for x in page.splitlines() if CH3.docname in x)
     assert "reused from the cache: run of" in line1 and "`abc1234`" in line1
     assert " UTC" in line1
+    assert rows[CH1.docname]["load_average_at_start"] == first_load
     assert "executed (chapter source changed)" in line3
     assert json.loads(json.dumps(record)) == record
 

@@ -77,3 +77,25 @@ class EditionPaths:
     def cache(self) -> Path:
         """Cached chapter runs of this edition, one folder per mode and chapter."""
         return self.root / "_build" / "cache" / self.edition
+
+
+@dataclass
+class ChapterRun:
+    """The outcome of one chapter in a build: executed now, or reused from the cache.
+
+    ``seconds`` is the execution time of the run that produced the notebook (for a reused
+    chapter, that earlier run's); ``run_date`` (UTC, ISO) and ``run_commit`` say when and on
+    which commit it was made, ``run_load`` the load averages when it started (other work on
+    the machine slows a run); ``reason`` says why it was executed, or that it was reused.
+    """
+
+    chapter: Chapter
+    seconds: float
+    ok: bool
+    error: str = ""
+    widgets: int = 0
+    reused: bool = False
+    reason: str = ""
+    run_date: str = ""
+    run_commit: str = ""
+    run_load: str = ""

@@ -11,11 +11,10 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .common import REPO, BuildError, Chapter
+from .common import REPO, BuildError, Chapter, ChapterRun
 
 SOLUTION_TAG = "solution"
 DEFAULT_TIMEOUT_S = 900
@@ -23,26 +22,6 @@ KERNEL_NAME = "python3"
 CDN_FONT_AWESOME_RE = re.compile(
     r"<link[^>]*href=[\"']https?://[^\"']*font-awesome[^\"']*[\"'][^>]*>\s*", re.IGNORECASE
 )
-
-
-@dataclass
-class ChapterRun:
-    """The outcome of one chapter in a build: executed now, or reused from the cache.
-
-    ``seconds`` is the execution time of the run that produced the notebook (for a reused
-    chapter, that earlier run's); ``run_date`` (UTC, ISO) and ``run_commit`` say when and on
-    which commit it was made; ``reason`` says why it was executed, or that it was reused.
-    """
-
-    chapter: Chapter
-    seconds: float
-    ok: bool
-    error: str = ""
-    widgets: int = 0
-    reused: bool = False
-    reason: str = ""
-    run_date: str = ""
-    run_commit: str = ""
 
 
 def read_chapter(chapter: Chapter, edition: str, root: Path = REPO) -> Any:

@@ -9,10 +9,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import cache
-from .common import EDITIONS, REPO, BuildError, Chapter, EditionPaths
-from .execute import DEFAULT_TIMEOUT_S, ChapterRun, execute_chapter
+from .common import EDITIONS, REPO, BuildError, Chapter, ChapterRun, EditionPaths
+from .execute import DEFAULT_TIMEOUT_S, execute_chapter
 from .site import jupyter_book_build, stage_sources, stage_unexecuted
-from .status import git_commit, machine_info, status_markdown, timings_record, utc_now
+from .status import (
+    git_commit,
+    load_average,
+    machine_info,
+    status_markdown,
+    timings_record,
+    utc_now,
+)
 from .toc import check_repository_url, load_yaml, select_chapters, toc_chapters
 
 
@@ -51,10 +58,11 @@ def run_chapter(
             reason="cached run is current",
             run_date=str(meta.get("date", "")),
             run_commit=str(meta.get("commit", "unknown")),
+            run_load=str(meta.get("load_average", "unknown")),
         )
     print(f"[execute] {chapter.docname} ({reason}) ...", flush=True)
     watch = cache.Watch.start(paths.executed)
-    date = utc_now()
+    date, load = utc_now(), load_average()
     run = execute(
         chapter,
         paths.executed,
@@ -63,7 +71,7 @@ def run_chapter(
         timeout_s=timeout_s,
         root=paths.root,
     )
-    run.reason, run.run_date, run.run_commit = reason, date, commit
+    run.reason, run.run_date, run.run_commit, run.run_load = reason, date, commit, load
     if run.ok:
         written, reads = watch.finish(tracks_reads)
         meta = {
@@ -74,6 +82,7 @@ def run_chapter(
             "widgets": run.widgets,
             "date": date,
             "commit": commit,
+            "load_average": load,
         }
         cache.store(entry, notebook, paths.executed, written, meta)
     return run

@@ -16,8 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .common import REPO, Chapter
-from .execute import ChapterRun
+from .common import REPO, Chapter, ChapterRun
 
 MODE_NOTES = {
     "FAST": "small settings, the default",
@@ -139,6 +138,7 @@ def timings_record(
                 "reason": r.reason,
                 "run_date": r.run_date,
                 "run_commit": r.run_commit,
+                "load_average_at_start": r.run_load,
             }
             for r in runs
         ],
@@ -169,6 +169,7 @@ def status_markdown(record: dict[str, Any]) -> str:
         "same mode, edition, software and executor, and the same files read from earlier "
         "chapters' runs (chapter 2 reads chapter 1's checkpoints). A reused chapter shows "
         "the time of the run that made it, and when and on which commit that run was made. "
+        "The load average at a run's start tells whether other work shared the CPU. "
         "`make book FORCE=1`, and every CI build, executes every chapter.",
         "",
         f"- **Built**: {record['date']}",
@@ -179,12 +180,15 @@ def status_markdown(record: dict[str, Any]) -> str:
         "",
         "## Chapter execution times",
         "",
-        "| Chapter | Execution time (s) | This build |",
-        "|:--|--:|:--|",
+        "| Chapter | Execution time (s) | Load average at its start (1/5/15 min) | This build |",
+        "|:--|--:|:--|:--|",
     ]
     for row in rows:
-        lines.append(f"| {{doc}}`../{row['chapter']}` | {row['seconds']:.1f} | {run_note(row)} |")
-    lines += [f"| **Total** | **{record['total_seconds']:.1f}** | |", ""]
+        load = row.get("load_average_at_start") or "unknown"
+        lines.append(
+            f"| {{doc}}`../{row['chapter']}` | {row['seconds']:.1f} | {load} | {run_note(row)} |"
+        )
+    lines += [f"| **Total** | **{record['total_seconds']:.1f}** | | |", ""]
     if record.get("not_executed"):
         skipped = ", ".join(f"{{doc}}`../{d}`" for d in record["not_executed"])
         lines += [f"Not executed in this build (`CHAPTERS=` subset): {skipped}.", ""]
