@@ -277,3 +277,28 @@ def test_main_passes_force(monkeypatch: pytest.MonkeyPatch) -> None:
     assert build_book.main(["--force"]) == 0 and seen["force"] is True
     monkeypatch.setenv("CI", "true")
     assert build_book.main([]) == 0 and seen["force"] is True
+
+
+def test_unexecuted_chapter_shows_glue_keys(book: FakeBook) -> None:
+    """A CHAPTERS= subset build stages the other chapters without outputs, so without glue
+    data: their glue roles become the keys in code font (else Sphinx -W fails on each)."""
+    from bookbuild.site import stage_unexecuted
+
+    book.write_source(
+        CH1,
+        "# %% [markdown]\n# # 1. Fake\n\n# %% [markdown]\n"
+        "# The jump is {glue:text}`ch01_ratio:.1f`x at step {glue}`ch01_step`.\n"
+        "# ```{glue:figure} ch01_fig\n# :name: fig-x\n# ```\n\n"
+        "# %%\nglue('ch01_ratio', 3.0, '.1f')\n",
+    )
+    out = book.root / "staged"
+    out.mkdir()
+    stage_unexecuted(CH1, out, edition="instructor", root=book.root)
+    nb = nbformat.read(out / "01_fake.ipynb", as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "{glue" not in text
+    assert "The jump is `ch01_ratio`x at step `ch01_step`." in text
+    assert "```text\n:name: fig-x" in text
+    assert "not executed in this build" in nb.cells[1].source
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert code == ["glue('ch01_ratio', 3.0, '.1f')"], "code cells are untouched"

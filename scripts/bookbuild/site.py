@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 import subprocess
 import sys
@@ -14,19 +15,36 @@ import yaml
 from .common import REPO, BuildError, Chapter, EditionPaths
 from .execute import read_chapter
 
+# A glue role ({glue}`key`, {glue:text}`key:.2f`, {glue:any}`doc::key`) and the opening line of
+# a backtick-fenced glue directive (```{glue:figure} key): both need the chapter's run.
+GLUE_ROLE_RE = re.compile(r"\{glue(?::[a-z]+)?\}`((?:[^`:]*::)?[A-Za-z_]\w*)(?::[^`]*)?`")
+GLUE_DIRECTIVE_RE = re.compile(r"^(`{3,})\{glue(?::[a-z]+)?\}[^\n]*$", re.M)
+
+
+def without_glue(markdown: str) -> str:
+    """Markdown with every glue role shown as its key in code font and every backtick glue
+    directive as a literal block: an unexecuted chapter has no glue data, and Sphinx (``-W``)
+    would fail on each missing key."""
+    markdown = GLUE_ROLE_RE.sub(lambda m: f"`{m.group(1)}`", markdown)
+    return GLUE_DIRECTIVE_RE.sub(lambda m: f"{m.group(1)}text", markdown)
+
 
 def stage_unexecuted(chapter: Chapter, out_dir: Path, *, edition: str, root: Path = REPO) -> None:
     """Stage a chapter left out of a ``CHAPTERS=`` subset build: inputs only, with a note.
 
     Keeping the page (rather than dropping it from the toc) keeps cross-references valid,
-    so the subset build stays warning-free.
+    so the subset build stays warning-free; run-dependent numbers (glue) show as their keys.
     """
     import nbformat
 
     nb = read_chapter(chapter, edition, root)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = without_glue(cell.source)
     note = nbformat.v4.new_markdown_cell(
-        "```{note}\nThis chapter was not executed in this build (a `CHAPTERS=` subset build); "
-        "run `make book` for its outputs.\n```"
+        "```{note}\nThis chapter was not executed in this build (a `CHAPTERS=` subset build): "
+        "its numbers in the text show as the names of the values the run would insert. "
+        "Run `make book` for its outputs.\n```"
     )
     nb.cells.insert(1 if nb.cells and nb.cells[0].cell_type == "markdown" else 0, note)
     nbformat.write(nb, out_dir / f"{chapter.stem}.ipynb")
