@@ -182,6 +182,16 @@ print(f"Chinchilla loss, D = 20N: 6.7B {loss_6b:.3f}, 13B {loss_13b:.3f}, 175B {
 # way (AdamW, learning rate 3e-3 with a one-cycle schedule, batch 256, 3,000 steps) on the same
 # 30,000 problems and are scored on 5,000 problems they never saw. All of these numbers live in
 # `emergence_lib.recipes.addition`.
+#
+# The trainings do not depend on each other, so the recipe hands them to
+# `emergence_lib.sweep.run`, one config (width, seed, data split and the settings above) per
+# model. By default they run one after another in this notebook's process. Set
+# `EMERGENCE_SWEEP_BACKEND=loky` before starting Jupyter to train one model per core, or
+# `EMERGENCE_DASK_SCHEDULER=tcp://HOST:8786` to send them to a Dask cluster; the chapter itself
+# stays the same. Every model is seeded by its config, so any backend trains the same models,
+# bit for bit when it uses the same number of torch threads. Finished models are kept in
+# `.cache/addition/`, one file per config: running the cell again, or chapter 2 in the same
+# folder, loads them instead of training again.
 
 # %%
 setup = recipe.FAST if FAST else recipe.FULL
