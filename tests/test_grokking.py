@@ -8,6 +8,7 @@ import torch
 
 from emergence_lib.models.modular_mlp import SquaredEmbeddingMLP
 from emergence_lib.progress.fourier import (
+    covering_frequencies,
     embedding_spectrum,
     excluded_loss,
     fourier_basis,
@@ -15,8 +16,10 @@ from emergence_lib.progress.fourier import (
     key_frequencies,
     logit_frequency_shares,
     pair_logits,
+    random_frequency_sets,
     restricted_logits,
     restricted_loss,
+    restricted_losses,
 )
 from emergence_lib.recipes.grokking import (
     FAST,
@@ -25,7 +28,9 @@ from emergence_lib.recipes.grokking import (
     fourier_measures,
     grokking_model,
     grokking_report,
+    phases,
     train_grokking,
+    transition_fit,
 )
 from emergence_lib.tasks.modular import all_pairs, is_prime, modular_addition
 
@@ -105,6 +110,50 @@ def test_restricted_loss_of_a_pure_key_frequency_model_equals_its_loss():
     assert sorted(key_frequencies(shares)) == freqs and shares.sum() == pytest.approx(1, 1e-4)
 
 
+def test_restricted_loss_is_the_loss_of_the_restricted_logits_on_any_pairs():
+    torch.manual_seed(0)
+    p = 11
+    logits = torch.randn(p, p, p) * 3
+    freqs = [1, 4]
+    labels = all_pairs(p)[1]
+    direct = torch.nn.functional.cross_entropy(restricted_logits(logits, freqs).reshape(-1, p),
+                                               labels)
+    assert restricted_loss(logits, freqs) == pytest.approx(float(direct), rel=1e-5)
+    rows = torch.tensor([0, 5, 17])
+    subset = torch.nn.functional.cross_entropy(
+        restricted_logits(logits, freqs).reshape(-1, p)[rows], labels[rows])
+    assert restricted_loss(logits, freqs, rows) == pytest.approx(float(subset), rel=1e-5)
+    many = restricted_losses(logits, [[1], [1, 4], [2, 3, 5]])
+    assert many[1] == pytest.approx(restricted_loss(logits, freqs))
+    assert many.shape == (3,)
+
+
+def test_covering_frequencies_and_random_sets():
+    assert covering_frequencies([0.1, 0.6, 0.3], coverage=0.9) == [2, 3]
+    assert covering_frequencies([0.1, 0.6, 0.3], coverage=0.6) == [2]
+    assert covering_frequencies([1.0, 1.0, 1.0, 1.0], coverage=0.9) == [1, 2, 3, 4]
+    with pytest.raises(ValueError, match="coverage"):
+        covering_frequencies([1.0], coverage=0.0)
+    with pytest.raises(ValueError, match="shares"):
+        covering_frequencies([0.0, 0.0])
+    sets = random_frequency_sets(13, 3, draws=5, seed=1)
+    assert len(sets) == 5 and all(len(set(s)) == 3 and 1 <= min(s) and max(s) <= 6
+                                  for s in sets)
+    assert sets == random_frequency_sets(13, 3, draws=5, seed=1)
+    with pytest.raises(ValueError, match="size"):
+        random_frequency_sets(13, 7, draws=1)
+
+
+def test_phases_follow_the_report():
+    a = train_grokking(FAST, seed=0, steps=60, log_every=20, progress=False)
+    rep = grokking_report(a)
+    spans = phases(rep, 60.0)
+    assert spans[0][0] == "memorization" and spans[0][1] == 0.0
+    assert [name for name, _, _ in spans] == ["memorization", "circuit formation"][:len(spans)]
+    fit = transition_fit(a, n_boot=5)
+    assert fit.floor == pytest.approx(1 / FAST.p) and fit.ceil == 1.0
+
+
 def test_fourier_measures_accept_both_models():
     for model, p in ((SquaredEmbeddingMLP(7, 8), 7), (grokking_model(FULL), FULL.p)):
         assert pair_logits(model, p).shape == (p, p, p)
@@ -129,10 +178,13 @@ def test_short_fast_run_memorizes_and_is_reproducible():
     b = train_grokking(FAST, seed=0, steps=80, log_every=20, progress=False)
     assert np.array_equal(a["test_loss"], b["test_loss"])
     assert a["train_acc"][-1] > 0.9 and a["test_acc"][-1] < 0.3   # memorized, not generalized
-    measures = fourier_measures(a, freqs=[1, 2], progress=False)
+    measures = fourier_measures(a, freqs=[1, 2], draws=3, progress=False)
+    assert measures["random_restricted"].shape == (3, len(a.steps))
+    assert measures["random_sets"].shape == (3, 2)
     report = grokking_report(a, measures)
     assert report.memorized_step is not None and report.grokked_step is None
-    assert "never" in report.summary()
+    assert report.key_frequencies == (1, 2) and len(report.random_drops) == 3
+    assert "never" in report.summary() and "random sets" in report.summary()
 
 
 def test_recipe_bad_inputs():

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from emergence_lib.progress.llc import estimate_llc
+from emergence_lib.progress.llc import calibrate_llc, devinterp_llc, estimate_llc
 
 
 def _fitted_regression(dim: int, n: int = 2000, seed: int = 0):
@@ -56,3 +56,56 @@ def test_llc_bad_inputs():
         estimate_llc(model, gaussian_nll, [])
     with pytest.raises(FloatingPointError, match="diverged"):
         estimate_llc(model, gaussian_nll, data, lr=10.0, steps=50, burnin=1)
+
+
+def test_default_nbeta_is_m_over_log_m_of_the_sgld_batch():
+    import math
+
+    model, data = _fitted_regression(2, n=400)
+    full = estimate_llc(model, gaussian_nll, data, steps=4, burnin=1, chains=1)
+    batched = estimate_llc(model, gaussian_nll, data, steps=4, burnin=1, chains=1,
+                           batch_size=100)
+    assert full.nbeta == pytest.approx(400 / math.log(400))
+    assert batched.nbeta == pytest.approx(100 / math.log(100))
+    assert batched.chain_llcs.shape == (1,) and batched.chain_llcs[0] == pytest.approx(
+        batched.llc)
+
+
+def test_trace_check_flags_a_chain_that_has_not_levelled_off():
+    model, data = _fitted_regression(3)
+    settled = estimate_llc(model, gaussian_nll, data, lr=1e-3, localization=0.0, steps=600,
+                           burnin=200, chains=2, seed=0)
+    assert settled.trace_check().passed
+    assert not settled.trace_check(max_loss=settled.init_loss).passed   # above the allowed loss
+    crawling = estimate_llc(model, gaussian_nll, data, lr=1e-7, localization=0.0, steps=60,
+                            burnin=0, chains=2, seed=0)
+    assert not crawling.trace_check().passed
+    calibration = calibrate_llc(model, gaussian_nll, data, [1e-7, 1e-3, 10.0], localization=0.0,
+                                steps=600, burnin=200, chains=2, seed=0)
+    assert calibration.lr == 1e-3                     # 1e-7 crawls, 10 diverges
+    assert "chosen: lr 1e-03" in calibration.summary()
+    with pytest.raises(ValueError, match="lrs"):
+        calibrate_llc(model, gaussian_nll, data, [])
+
+
+def test_course_estimator_agrees_with_devinterp():
+    """Side by side with devinterp's own SGLD estimator, same settings (needs devinterp)."""
+    pytest.importorskip("devinterp")
+    model, data = _fitted_regression(5, n=2000)
+    settings = dict(lr=1e-3, localization=10.0, steps=500, burnin=200, chains=4,
+                    batch_size=2000, seed=0)   # full batch: no batch noise in the loss draws
+    ours = estimate_llc(model, gaussian_nll, data, **settings)
+    theirs = devinterp_llc(model, gaussian_nll, data, **settings)
+    assert ours.llc == pytest.approx(theirs.llc, rel=0.2)          # measured: 3.14 vs 2.84
+    assert ours.llc == pytest.approx(3.0, rel=0.25)                # d/2 = 6/2
+
+
+def test_devinterp_llc_explains_a_missing_install():
+    try:
+        import devinterp  # noqa: F401
+    except ImportError:
+        model, data = _fitted_regression(2, n=50)
+        with pytest.raises(ImportError, match="devinterp==1.3.2"):
+            devinterp_llc(model, gaussian_nll, data, lr=1e-3, localization=1.0)
+    else:
+        pytest.skip("devinterp is installed")

@@ -30,19 +30,26 @@ Batch = object
 @dataclass(frozen=True)
 class TraceCheck:
     """Is the sampler healthy? ``rise``: mean loss after burn-in minus L_n(w*) (must be > 0);
-    ``drift``: (second half - first half of the kept trace) / rise (near 0 when it levelled off)."""
+    ``drift``: (second half - first half of the kept trace) / rise (near 0 when it levelled off);
+    ``loss``: the mean kept loss, which must stay below ``max_loss`` (e.g. the loss of chance
+    guessing, log of the number of classes: a chain above it has left the solution)."""
 
     rise: float
     drift: float
     max_drift: float
+    loss: float = float("nan")
+    max_loss: float = float("inf")
 
     @property
     def passed(self) -> bool:
-        return self.rise > 0 and abs(self.drift) <= self.max_drift
+        return (self.rise > 0 and abs(self.drift) <= self.max_drift
+                and not self.loss > self.max_loss)
 
     def __str__(self) -> str:
         state = "ok" if self.passed else "FAILED"
-        return f"trace {state}: rise {self.rise:.3g}, drift {self.drift:+.2f} of the rise"
+        text = f"trace {state}: rise {self.rise:.3g}, drift {self.drift:+.2f} of the rise"
+        return text + (f", loss {self.loss:.3g} (max {self.max_loss:.3g})"
+                       if np.isfinite(self.max_loss) else "")
 
 
 @dataclass(frozen=True)
@@ -65,13 +72,14 @@ class LLCEstimate:
         """One estimate per chain: (chains,)."""
         return self.nbeta * (self.loss_trace[:, self.burnin:].mean(axis=1) - self.init_loss)
 
-    def trace_check(self, max_drift: float = 0.2) -> TraceCheck:
-        """Did the chains rise above L_n(w*) and level off after burn-in (averaged over chains)?"""
+    def trace_check(self, max_drift: float = 0.2, max_loss: float = float("inf")) -> TraceCheck:
+        """Did the chains rise above L_n(w*), level off after burn-in and stay below
+        ``max_loss`` (averaged over chains)?"""
         kept = self.loss_trace[:, self.burnin:].mean(axis=0)            # (kept steps,)
         half = len(kept) // 2
         rise = float(kept.mean() - self.init_loss)
         drift = float(kept[half:].mean() - kept[:half].mean()) / rise if rise > 0 else np.inf
-        return TraceCheck(rise, drift, max_drift)
+        return TraceCheck(rise, drift, max_drift, float(kept.mean()), max_loss)
 
 
 def estimate_llc(model: nn.Module, loss_fn: Callable[[nn.Module, Batch], torch.Tensor],
@@ -151,6 +159,12 @@ class Calibration:
     checks: tuple[TraceCheck, ...]
     lr: float | None
 
+    @property
+    def estimate(self) -> LLCEstimate:
+        """The estimate at the chosen step size (at the smallest tried if none passed)."""
+        lr = self.lr if self.lr is not None else min(self.lrs)
+        return self.estimates[self.lrs.index(lr)]
+
     def summary(self) -> str:
         lines = [f"lr {lr:.0e}: LLC {e.llc:8.2f} +- {e.std:.2f}   {c}"
                  for lr, e, c in zip(self.lrs, self.estimates, self.checks, strict=True)]
@@ -160,22 +174,66 @@ class Calibration:
 
 def calibrate_llc(model: nn.Module, loss_fn: Callable[[nn.Module, Batch], torch.Tensor],
                   data: Sequence[torch.Tensor], lrs: Sequence[float], *,
-                  max_drift: float = 0.2, **settings: object) -> Calibration:
+                  max_drift: float = 0.2, max_loss: float = float("inf"),
+                  first_pass: bool = False, **settings: object) -> Calibration:
     """Run ``estimate_llc`` at each step size in ``lrs`` (other settings shared) and keep the
-    largest whose chains rise and level off (devinterp's calibration: the largest stable step
-    size, so the chains explore in few steps without diverging)."""
+    largest whose chains rise, level off and stay below ``max_loss`` (devinterp's calibration:
+    the largest stable step size, so the chains explore in few steps without diverging). With
+    ``first_pass``, try the step sizes from the largest down and stop at the first that passes."""
     if not lrs:
         raise ValueError("lrs must list at least one step size")
+    lrs = sorted(lrs, reverse=True) if first_pass else list(lrs)
     estimates, checks = [], []
     for lr in lrs:
+        if first_pass and checks and checks[-1].passed:
+            break
         try:
             estimate = estimate_llc(model, loss_fn, data, lr=lr, **settings)
         except FloatingPointError:   # a diverged chain fails the check
             estimate = LLCEstimate(float("nan"), float("nan"), float("nan"),
                                    np.full((1, 2), np.nan), float("nan"), 0, lr)
         estimates.append(estimate)
-        checks.append(estimate.trace_check(max_drift) if math.isfinite(estimate.llc)
+        checks.append(estimate.trace_check(max_drift, max_loss) if math.isfinite(estimate.llc)
                       else TraceCheck(float("nan"), float("inf"), max_drift))
-    passed = [lr for lr, c in zip(lrs, checks, strict=True) if c.passed]
-    return Calibration(tuple(lrs), tuple(estimates), tuple(checks),
+    tried = lrs[:len(estimates)]
+    passed = [lr for lr, c in zip(tried, checks, strict=True) if c.passed]
+    return Calibration(tuple(tried), tuple(estimates), tuple(checks),
                        max(passed) if passed else None)
+
+
+def devinterp_llc(model: nn.Module, loss_fn: Callable[[nn.Module, Batch], torch.Tensor],
+                  data: Sequence[torch.Tensor], *, lr: float, localization: float,
+                  nbeta: float | None = None, steps: int = 200, burnin: int = 50,
+                  chains: int = 2, batch_size: int = 512, seed: int = 0) -> LLCEstimate:
+    """The same estimate computed by devinterp's own sampler (``estimate_learning_coeff_with_
+    summary`` with its SGLD), for validating ``estimate_llc``; needs ``pip install
+    devinterp==1.3.2`` (not a dependency of the course)."""
+    try:
+        from devinterp.optim.sgld import SGLD
+        from devinterp.slt.sampler import estimate_learning_coeff_with_summary
+    except ImportError as error:
+        raise ImportError("devinterp_llc needs the devinterp package (pip install "
+                          "devinterp==1.3.2); the course's estimator is estimate_llc") from error
+    import warnings
+
+    from torch.utils.data import DataLoader, TensorDataset
+
+    batch_size = check_int("batch_size", batch_size, minimum=2)
+    burnin = check_int("burnin", burnin, minimum=0, maximum=steps - 1)
+    m = min(batch_size, len(data[0]))
+    nbeta = m / math.log(m) if nbeta is None else nbeta
+    loader = DataLoader(TensorDataset(*data), batch_size=batch_size, shuffle=True,
+                        generator=torch.Generator().manual_seed(seed))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # devinterp warns that its SGLD class is deprecated
+        out = estimate_learning_coeff_with_summary(
+            copy.deepcopy(model), loader=loader, evaluate=lambda m_, batch: loss_fn(m_, batch),
+            sampling_method=SGLD,
+            optimizer_kwargs={"lr": lr, "localization": localization, "nbeta": nbeta},
+            num_chains=chains, num_draws=steps - burnin, num_burnin_steps=burnin, seed=seed,
+            verbose=False, online=False)
+    with torch.no_grad():
+        init_loss = float(loss_fn(model, tuple(data)))
+    trace = np.asarray(out["loss/trace"], dtype=float)            # (chains, draws)
+    return LLCEstimate(float(out["llc/mean"]), float(out["llc/std"]), init_loss, trace,
+                       nbeta, 0, lr)

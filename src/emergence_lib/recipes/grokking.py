@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from .._validate import check_choice, check_float, check_int
 from ..checks import Verdict
-from ..checks.ch03 import grokking_verdict
+from ..checks.ch03 import grokking_verdict, llc_verdict
 from ..detect import detect_transition, first_crossing, lead
 from ..fit import LogisticFit, fit_logistic
 from ..models.modular_mlp import SquaredEmbeddingMLP
@@ -29,7 +29,7 @@ from ..progress.fourier import (
     random_frequency_sets,
     restricted_losses,
 )
-from ..progress.llc import Calibration, calibrate_llc, estimate_llc
+from ..progress.llc import Calibration, calibrate_llc
 from ..tasks.modular import ModularData, modular_addition
 from ..train import TrainConfig, TrainResult, train
 from ..utils import seeded
@@ -80,14 +80,16 @@ KEY_FREQUENCY_COVERAGE = 0.9
 RANDOM_CONTROL_DRAWS = 20
 
 # The local learning coefficient (Lau et al. 2023, calibrated as devinterp recommends): SGLD on
-# batches of m rows with n beta = m / log m, several chains, the step size chosen by
-# ``calibrate_llc`` (largest of LLC_STEP_SIZES whose trace levels off) at one checkpoint.
+# batches of m rows with n beta = m / log m, several chains, a localization gamma, and at every
+# checkpoint the largest of LLC_STEP_SIZES whose loss trace passes the check (rises, levels off,
+# stays below log p). Checkpoints: from memorization on (before it w* is no minimum).
 LLC_SETTINGS = {
-    "FAST": {"localization": 100.0, "steps": 200, "burnin": 100, "chains": 4, "batch_size": 512},
-    "FULL": {"localization": 100.0, "steps": 200, "burnin": 100, "chains": 4, "batch_size": 512},
+    "FAST": {"localization": 100.0, "steps": 150, "burnin": 75, "chains": 4, "batch_size": 256},
+    "FULL": {"localization": 1000.0, "steps": 300, "burnin": 150, "chains": 3,
+             "batch_size": 512},
 }
-LLC_STEP_SIZES = {"FAST": (1e-4, 3e-4, 1e-3), "FULL": (1e-5, 3e-5, 1e-4)}
-LLC_CHECKPOINTS = {"FAST": 8, "FULL": 12}
+LLC_STEP_SIZES = {"FAST": (1e-4, 3e-4, 1e-3), "FULL": (3e-6, 1e-5, 3e-5)}
+LLC_CHECKPOINTS = {"FAST": 6, "FULL": 8}
 
 
 def grokking_model(setup: GrokkingSetup, seed: int = 0) -> nn.Module:
@@ -226,45 +228,54 @@ def llc_loss_fn(p: int):
     return loss_fn
 
 
-def llc_checkpoints(run: GrokkingRun, n_checkpoints: int) -> list[int]:
-    """About ``n_checkpoints`` log-spaced logged steps (from the first after 0 to the last)."""
+def llc_checkpoints(run: GrokkingRun, n_checkpoints: int, first: float = 1.0) -> list[int]:
+    """About ``n_checkpoints`` logged steps from ``first`` (e.g. the memorization step) to the
+    last: half spaced evenly in log-step, half evenly in step (to resolve the late jump)."""
     n_checkpoints = check_int("n_checkpoints", n_checkpoints, minimum=2)
     kept = np.asarray(sorted(run.result.snapshots))
+    kept = kept[kept >= max(first, 1)]
     if len(kept) < 2:
-        raise ValueError("this run kept fewer than 2 weight snapshots; train with snapshots=True")
-    wanted = np.geomspace(max(kept[1], 1), kept[-1], n_checkpoints)
+        raise ValueError(f"this run kept fewer than 2 weight snapshots from step {first}; "
+                         f"train with snapshots=True")
+    n_log = n_checkpoints - n_checkpoints // 2
+    wanted = np.concatenate([np.geomspace(kept[0], kept[-1], n_log),
+                             np.linspace(kept[0], kept[-1], n_checkpoints // 2 + 1)[1:]])
     return sorted({int(kept[np.abs(kept - w).argmin()]) for w in wanted})
 
 
-def calibrate_run_llc(run: GrokkingRun, step: int, seed: int = 0) -> Calibration:
-    """Try the setup's SGLD step sizes at one checkpoint; keep the largest whose trace passes."""
-    name = run.setup.name if run.setup.name in LLC_SETTINGS else "FAST"
+def _llc_name(run: GrokkingRun) -> str:
+    return run.setup.name if run.setup.name in LLC_SETTINGS else "FAST"
+
+
+def calibrate_run_llc(run: GrokkingRun, step: int, seed: int = 0,
+                      first_pass: bool = False) -> Calibration:
+    """Try the setup's SGLD step sizes at one checkpoint; keep the largest whose trace passes
+    (rises, levels off, and stays below the loss of chance guessing, log p)."""
+    name = _llc_name(run)
     return calibrate_llc(_load(run, step), llc_loss_fn(run.setup.p),
                          (run.data.x_train, run.data.y_train), LLC_STEP_SIZES[name],
+                         max_loss=float(np.log(run.setup.p)), first_pass=first_pass,
                          seed=seed, **LLC_SETTINGS[name])
 
 
-def llc_over_training(run: GrokkingRun, lr: float, n_checkpoints: int | None = None,
-                      seed: int = 0, progress: bool = True,
-                      **settings: float) -> dict[str, np.ndarray]:
-    """The LLC at log-spaced checkpoints with SGLD step size ``lr`` (from ``calibrate_run_llc``):
-    "step", "llc", "llc_std" (over chains), "trace_ok" (each estimate's trace check),
-    "train_loss" at those steps."""
-    name = run.setup.name if run.setup.name in LLC_SETTINGS else "FAST"
-    steps = llc_checkpoints(run, LLC_CHECKPOINTS[name] if n_checkpoints is None
-                            else n_checkpoints)
-    options = {**LLC_SETTINGS[name], **settings}
-    llc, std, ok = [], [], []
+def llc_over_training(run: GrokkingRun, steps: Sequence[int] | None = None, seed: int = 0,
+                      progress: bool = True) -> dict[str, np.ndarray]:
+    """The LLC at ``steps`` (default: LLC_CHECKPOINTS checkpoints from memorization on), each
+    with the largest step size whose trace passes: "step", "llc", "llc_std" (over chains),
+    "lr", "trace_ok", "train_loss" at those steps."""
+    if steps is None:
+        memorized = first_crossing(run.steps.astype(float), run["train_acc"], MEMORIZED_ACC)
+        steps = llc_checkpoints(run, LLC_CHECKPOINTS[_llc_name(run)],
+                                first=run.steps[-1] if memorized is None else memorized)
+    rows = []
     for step in tqdm(steps, desc="LLC", disable=not progress, leave=False):
-        estimate = estimate_llc(_load(run, step), llc_loss_fn(run.setup.p),
-                                (run.data.x_train, run.data.y_train), lr=lr, seed=seed,
-                                **options)
-        llc.append(estimate.llc)
-        std.append(estimate.std)
-        ok.append(estimate.trace_check().passed)
+        calibration = calibrate_run_llc(run, int(step), seed=seed, first_pass=True)
+        estimate = calibration.estimate
+        rows.append((estimate.llc, estimate.std, estimate.lr, calibration.lr is not None))
+    llc, std, lrs, ok = (np.asarray(col) for col in zip(*rows, strict=True))
     at = np.searchsorted(run.steps, steps)
-    return {"step": np.asarray(steps), "llc": np.asarray(llc), "llc_std": np.asarray(std),
-            "trace_ok": np.asarray(ok), "train_loss": run["train_loss"][at]}
+    return {"step": np.asarray(steps), "llc": llc, "llc_std": std, "lr": lrs,
+            "trace_ok": ok.astype(bool), "train_loss": run["train_loss"][at]}
 
 
 def _fall_by(steps: np.ndarray, curve: np.ndarray, at: float) -> float:
@@ -308,7 +319,8 @@ class GrokkingReport:
                  f"{show(self.memorized_step)}",
                  f"test accuracy then: {show(self.test_acc_at_memorization, '.1%')}",
                  f"grokked (test acc >= {GROKKED_ACC:.0%}) at step {show(self.grokked_step)}",
-                 f"ratio grokked / memorized: {show(self.ratio, '.1f')}x",
+                 f"ratio grokked / memorized: {show(self.ratio, '.1f')}"
+                 f"{'x' if self.ratio is not None else ''}",
                  f"test-accuracy jump begins (10% of its rise) at step "
                  f"{show(self.test_jump_onset)}",
                  f"restricted loss first stays below its starting value at step "
@@ -386,10 +398,9 @@ def transition_fit(run: GrokkingRun, n_boot: int = 200, seed: int = 0) -> Logist
                         n_boot=n_boot, seed=seed)
 
 
-def chapter_verdict(report: GrokkingReport, fit: LogisticFit,
-                    llc: dict[str, np.ndarray]) -> Verdict:
-    """Chapter 3's computed verdict (``checks.ch03.grokking_verdict``) from the run's report,
-    its logistic fit and its LLC estimates."""
+def chapter_verdict(report: GrokkingReport, fit: LogisticFit) -> Verdict:
+    """Chapter 3's computed verdict (``checks.ch03.grokking_verdict``) from the run's report and
+    its logistic fit."""
     if not report.key_frequencies:
         raise ValueError("the report has no key frequencies: pass fourier_measures to "
                          "grokking_report")
@@ -401,8 +412,14 @@ def chapter_verdict(report: GrokkingReport, fit: LogisticFit,
         restricted_lead=report.leads.get("restricted loss"),
         n_key=len(report.key_frequencies), n_frequencies=report.n_frequencies,
         key_drop=report.key_drop, random_drops=report.random_drops,
-        logistic_r2=fit.r2, linear_r2=fit.linear.r2,
-        llc_traces_passed=int(np.sum(llc["trace_ok"])), llc_traces=len(llc["trace_ok"]))
+        logistic_r2=fit.r2, linear_r2=fit.linear.r2)
+
+
+def run_llc_verdict(report: GrokkingReport, llc: dict[str, np.ndarray]) -> Verdict:
+    """What the LLC does over training (``checks.ch03.llc_verdict``), from ``llc_over_training``."""
+    return llc_verdict(steps=llc["step"], llc=llc["llc"], train_loss=llc["train_loss"],
+                       test_jump_onset=report.test_jump_onset, grokked_step=report.grokked_step,
+                       traces_passed=int(np.sum(llc["trace_ok"])), traces=len(llc["trace_ok"]))
 
 
 # FULL results: a committed artefact written by scripts/full_results.py (package data).
