@@ -442,7 +442,7 @@ patch_prev = restoration[heads.previous_token]
 patch_sentence = (
     f"Pasting the best layer-1 head alone restores {layer1:.0%} of the gap; pasting the "
     f"previous-token head L0H{prev_head} restores {patch_prev:.0%}"
-    + (" — it makes things *worse*." if patch_prev < 0 else "."))
+    + (": it makes things worse." if patch_prev < 0 else "."))
 glue("ch04_patch_sentence", patch_sentence)
 print(patch_sentence)
 
