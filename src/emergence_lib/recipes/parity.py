@@ -1,17 +1,23 @@
 """The sparse-parity recipe of chapter 5 (COURSE.md section 5, after Barak et al. 2022): every
 number of the setup lives here. One-hidden-layer ReLU MLP, online SGD on fresh samples, hinge
-loss; many seeds train at once as one BatchedMLP."""
+loss; many seeds train at once as one BatchedMLP.
+
+The n-scaling sweep and the frontier run go through ``sweep.run``, one config per (k, n) point
+(``sweep_config``, trained by ``train_sweep_point``, all its seeds as one BatchedMLP), so the
+same call runs in this process, on every core (``EMERGENCE_SWEEP_BACKEND=loky``) or on a Dask
+cluster (``EMERGENCE_DASK_SCHEDULER=tcp://host:8786``) without changing the chapter."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn as nn
-from tqdm.auto import tqdm
 
+from .. import sweep
 from .._validate import as_1d_array, check_choice, check_float, check_int
 from ..detect import detect_transition, lead, sustained_onset
 from ..fit import LogisticFit, fit_logistic
@@ -24,7 +30,8 @@ from ..progress.parity import (
     weight_change_inf,
 )
 from ..tasks import SparseParity, sparse_parity
-from ..train import TrainConfig, TrainResult, train
+from ..train import History, TrainConfig, TrainResult, train
+from ..utils import seeded
 
 SOLVED = 0.99          # test accuracy that counts as "solved"
 TEST_SIZE = 1_000      # fresh test samples per member (the noise at chance is about +-1.6%)
@@ -281,17 +288,18 @@ def predict_steps(ns: Sequence[float], solve: Sequence[Sequence[float]], n_new: 
 def train_parity_seeds(n: int | Sequence[int], k: int, seeds: Sequence[int], *, width: int,
                        steps: int, lr: float, batch_size: int = 32, log_every: int = 25,
                        measure_progress: bool = False, progress: bool = True,
-                       desc: str | None = None) -> ParityRun:
+                       desc: str | None = None, test_size: int = TEST_SIZE) -> ParityRun:
     """Train one MLP per (n, seed) as one BatchedMLP on fresh samples each step. Each member
     starts from ``seeded_mlps`` (the same init it would have alone) and has its own secret
     ``parity_secret(n, k, seed)``. Logs test accuracy every ``log_every`` steps, and with
-    ``measure_progress`` the hidden-progress measures too."""
+    ``measure_progress`` the hidden-progress measures too, on ``test_size`` fixed test inputs."""
     seeds = tuple(check_int(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds))
     log_every = check_int("log_every", log_every, minimum=1)
     task = sparse_parity(n, k, seeds)
     members = [s for _ in ([n] if isinstance(n, int) else n) for s in seeds]
     model = BatchedMLP.from_modules(seeded_mlps(members, list(task.ns), width))
-    x_test, y_test = task.fixed_set(TEST_SIZE, seed=10_000 + sum(seeds))
+    x_test, y_test = task.fixed_set(check_int("test_size", test_size, minimum=1),
+                                    seed=10_000 + sum(seeds))
     w0 = model.w1.detach().clone()
     # The parities of the test inputs on the secret and 200 other k-subsets, computed once.
     panels = [fourier_panel(x_test[i, :, :m_i], secret, random_subsets(m_i, k, N_FOURIER_OTHERS,
@@ -318,11 +326,17 @@ def train_parity_seeds(n: int | Sequence[int], k: int, seeds: Sequence[int], *, 
     result = train(model, hinge_loss, task, parity_config(steps, lr, batch_size),
                    evaluate=evaluate, log_steps=log_every, progress=progress, desc=desc,
                    update=hinge_sgd_update)
-    h = result.history
-    S = task.n_members
+    return _parity_run(task, k, seeds, result)
+
+
+def _parity_run(task: SparseParity, k: int, seeds: tuple[int, ...],
+                result: TrainResult) -> ParityRun:
+    """The ParityRun read off a training's history (every metric logged per member i)."""
+    h, S = result.history, task.n_members
     accuracy = np.stack([h[f"acc/{i}"] for i in range(S)])
     test_loss = np.stack([h[f"hinge/{i}"] for i in range(S)])
-    names = ["winf_secret", "winf_other", "secret_ratio", "fourier_gap"] if measure_progress else []
+    names = [n for n in ("winf_secret", "winf_other", "secret_ratio", "fourier_gap")
+             if f"{n}/0" in h.values]
     measures = {name: np.stack([h[f"{name}/{i}"] for i in range(S)]) for name in names}
     return ParityRun(task, k, seeds, h["step"], accuracy, measures, result, test_loss)
 
@@ -339,26 +353,91 @@ def main_run(fast: bool = True, progress: bool = True) -> ParityRun:
                               desc=f"n={main['n']}, k={main['k']}")
 
 
-def sweep_runs(fast: bool = True, progress: bool = True) -> dict[tuple[int, int], ParityRun]:
-    """Convergence time vs n: one batched run of all seeds per (k, n) of the FAST or FULL sweep."""
-    setup = FAST if fast else FULL
-    runs = {}
-    points = tqdm(setup["sweep"].items(), desc="sweep (k, n)", disable=not progress, leave=False)
-    for (k, n), (steps, log_every) in points:  # one bar for the sweep, not one per run
-        runs[(k, n)] = train_parity_seeds(n, k, setup["sweep_seeds"], width=SWEEP["width"],
-                                          steps=steps, lr=SWEEP["lr"],
-                                          batch_size=SWEEP["batch_size"],
-                                          log_every=log_every, progress=False)
+def sweep_config(n: int, k: int, seeds: Sequence[int], *, steps: int, log_every: int,
+                 width: int = SWEEP["width"], lr: float = SWEEP["lr"],
+                 batch_size: int = SWEEP["batch_size"], test_size: int = TEST_SIZE) -> dict:
+    """The sweep config of one (k, n) point (JSON values): everything ``train_sweep_point``
+    needs, so its hash (the cache key) changes whenever a number of the setup does."""
+    config = {"n": check_int("n", n, minimum=1), "k": check_int("k", k, minimum=1),
+              "seeds": [check_int(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds)],
+              "steps": check_int("steps", steps, minimum=1),
+              "log_every": check_int("log_every", log_every, minimum=1),
+              "width": check_int("width", width, minimum=1),
+              "lr": check_float("lr", lr, minimum=0.0),
+              "batch_size": check_int("batch_size", batch_size, minimum=1),
+              "test_size": check_int("test_size", test_size, minimum=1)}
+    if not config["seeds"]:
+        raise ValueError("seeds must hold at least one seed, got []")
+    return config
+
+
+def train_sweep_point(config: dict) -> dict:
+    """Train every seed of one ``sweep_config`` as one BatchedMLP: its weights {name: (S, ...)},
+    logged history (test accuracy and hinge loss per member) and seconds. Run by ``sweep.run``."""
+    with seeded(0):  # leaves the caller's global RNG as it was, whichever backend runs it
+        run = train_parity_seeds(config["n"], config["k"], config["seeds"],
+                                 width=config["width"], steps=config["steps"], lr=config["lr"],
+                                 batch_size=config["batch_size"],
+                                 log_every=config["log_every"], test_size=config["test_size"],
+                                 progress=False)
+    return {"weights": run.result.model.state_dict(), "history": run.result.history.to_dict(),
+            "seconds": run.result.seconds}
+
+
+def _sweep_cost(config: dict) -> int:
+    """Rough cost of a point (input-weight products: 3x forward per training sample, 1x per test
+    sample), to hand the longest points to the workers first."""
+    evaluations = config["steps"] // config["log_every"] + 1
+    samples = 3 * config["steps"] * config["batch_size"] + evaluations * config["test_size"]
+    return samples * (config["n"] + 1) * config["width"] * len(config["seeds"])
+
+
+def run_sweep_points(configs: Sequence[dict], *, cache_dir: str | Path | None = None,
+                     backend: str | None = None, n_jobs: int | None = None,
+                     progress: bool = True) -> list[ParityRun]:
+    """``train_sweep_point`` on every config through ``sweep.run``, the costliest first, and the
+    ParityRuns in config order. With ``cache_dir`` each finished point is kept in
+    ``cache_dir/parity/`` (keyed by its config), so a re-run or an interrupted sweep resumes.
+    backend, n_jobs: as in ``sweep.run`` (default: ``EMERGENCE_SWEEP_BACKEND``, else "dask"
+    when ``EMERGENCE_DASK_SCHEDULER`` is set, else "serial" in this process)."""
+    order = sorted(range(len(configs)), key=lambda i: -_sweep_cost(configs[i]))
+    folder = None if cache_dir is None else Path(cache_dir) / "parity"
+    outputs = sweep.run(train_sweep_point, [configs[i] for i in order], backend, n_jobs,
+                        cache_dir=folder, progress=progress)
+    runs: list[ParityRun | None] = [None] * len(configs)
+    for i, out in zip(order, outputs, strict=True):
+        config = configs[i]
+        task = sparse_parity(config["n"], config["k"], config["seeds"])
+        with seeded(0):  # the init is overwritten; the global RNG is left alone
+            model = BatchedMLP(len(config["seeds"]), config["n"], config["width"])
+        model.load_state_dict(out["weights"])
+        result = TrainResult(model, History.from_dict(out["history"]), seconds=out["seconds"])
+        runs[i] = _parity_run(task, config["k"], tuple(config["seeds"]), result)
     return runs
 
 
-def frontier_run(fast: bool = True, progress: bool = True) -> ParityRun:
+def sweep_runs(fast: bool = True, progress: bool = True, *, cache_dir: str | Path | None = None,
+               backend: str | None = None, n_jobs: int | None = None
+               ) -> dict[tuple[int, int], ParityRun]:
+    """Convergence time vs n: one batched run of all seeds per (k, n) of the FAST or FULL sweep,
+    through ``run_sweep_points`` (cache_dir, backend, n_jobs as there)."""
+    setup = FAST if fast else FULL
+    points = list(setup["sweep"].items())
+    configs = [sweep_config(n, k, setup["sweep_seeds"], steps=steps, log_every=log_every)
+               for (k, n), (steps, log_every) in points]
+    runs = run_sweep_points(configs, cache_dir=cache_dir, backend=backend, n_jobs=n_jobs,
+                            progress=progress)
+    return {key: run for (key, _), run in zip(points, runs, strict=True)}
+
+
+def frontier_run(fast: bool = True, progress: bool = True, *, cache_dir: str | Path | None = None,
+                 backend: str | None = None) -> ParityRun:
     """The frontier test: fresh seeds at n = 60, k = 3 with the sweep's settings (the k = 3 power
-    law fitted below n = 60 predicts their median steps to solve)."""
+    law fitted below n = 60 predicts their median steps to solve); one more sweep point."""
     n, k, seeds, steps, log_every = (FAST if fast else FULL)["frontier"]
-    return train_parity_seeds(n, k, seeds, width=SWEEP["width"], steps=steps, lr=SWEEP["lr"],
-                              batch_size=SWEEP["batch_size"], log_every=log_every,
-                              progress=progress, desc=f"n={n}, k={k}")
+    config = sweep_config(n, k, seeds, steps=steps, log_every=log_every)
+    return run_sweep_points([config], cache_dir=cache_dir, backend=backend,
+                            progress=progress)[0]
 
 
 def fit_exponent(ns: Sequence[float], steps: Sequence[float]) -> tuple[float, float]:
