@@ -4,9 +4,9 @@ dimension, so a grid of small runs (weight decay x train fraction x seed) trains
 
 ``from_modules`` stacks ordinary ``SquaredEmbeddingMLP``s and ``member(i)`` gives instance i back
 as one. ``forward`` goes through autograd; ``fused_backward`` writes the same gradients by hand
-(one softmax, three matmuls, two index-adds per instance), which is what makes the batched grid
-faster than a loop of ordinary runs on a CPU: the model is compute-bound there, so stacking the
-instances alone saves nothing (measured in benchmarks/instances.py).
+(per instance: one gather-sum, one softmax, three matmuls, two index-adds), which is what makes
+the batched grid faster than a loop of ordinary runs on a CPU: the model is compute-bound there,
+so stacking the instances alone saves nothing (measured in benchmarks/instances.py).
 """
 
 from __future__ import annotations
@@ -76,9 +76,10 @@ class BatchedSquaredMLP(nn.Module):
         U = self.unembed[start:stop]
         offset = torch.arange(s, device=a.device)[:, None] * p
         rows_a, rows_b = (a + offset).view(-1), (b + offset).view(-1)  # (s n,)
-        e = F.embedding(rows_a, A.reshape(s * p, W))
-        e.add_(F.embedding(rows_b, B.reshape(s * p, W)))               # (s n, W)
-        e = e.view(s, n, W)
+        # e = A[a] + B[b] in one kernel: a bag of two rows of the table [A; B] of each instance
+        table = torch.cat([A, B], 1).view(s * 2 * p, W)                # (s 2p, W)
+        bags = torch.stack([a + offset, b + offset + p], -1) + offset[..., None]
+        e = F.embedding_bag(bags.view(s * n, 2), table, mode="sum").view(s, n, W)
         hidden = e * e
         logits = torch.bmm(hidden, U.transpose(1, 2))                  # (s, n, p)
         logp = torch.log_softmax(logits, -1)
@@ -88,7 +89,7 @@ class BatchedSquaredMLP(nn.Module):
         grad.mul_(weight[..., None])                                   # d loss / d logits
         grads = [self._grad(q) for q in (self.embed_a, self.embed_b, self.unembed)]
         torch.bmm(grad.transpose(1, 2), hidden, out=grads[2][start:stop])
-        d_e = torch.bmm(grad, U).mul_(e).mul_(2).view(s * n, W)        # d loss / d e
+        d_e = torch.bmm(grad, U * 2).mul_(e).view(s * n, W)  # d loss / d e (2 U: exact)
         for g, rows in ((grads[0], rows_a), (grads[1], rows_b)):
             flat = g[start:stop].view(s * p, W)
             flat.zero_()
