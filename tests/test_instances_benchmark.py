@@ -21,5 +21,5 @@ def test_instances_benchmark_runs(tmp_path):
     grids = ["looped (recipe.grokking_grid)", "instances, chunk 1", "instances, chunk all"]
     steps = ["loop of modules", "torch.func vmap", "batched autograd", "fused, chunk 1",
              "fused, chunk all"]
-    assert all(row[k]["wall_s"] > 0 and row[k]["cpu_s"] > 0 for k in grids)
-    assert all(row[k]["ms_per_step"] > 0 for k in steps)
+    assert all(row[k]["wall_s"] > 0 and row[k]["cpu_s"] >= 0 for k in grids)
+    assert all(row[k]["wall_ms"] > 0 and row[k]["cpu_ms"] >= 0 for k in steps)
