@@ -122,7 +122,8 @@ def train_instances(setup: GrokkingSetup = FAST, *, weight_decays: Sequence[floa
     CPU, where the model is compute-bound; None = all S at once, for an accelerator). Returns
     one GrokkingRun per instance (no snapshots), with the history of a separate run: "loss"
     (the update's loss), train/test loss and accuracy and weight norm at every ``log_every``
-    steps, step 0 and the last. A non-finite loss is caught at the next logged step.
+    steps, step 0 and the last; ``result.seconds`` is the whole batched run's. A non-finite
+    loss is caught at the next logged step (a separate run catches it at once).
     """
     if not isinstance(setup, GrokkingSetup) or setup.model != "squared_mlp":
         raise ValueError(f"setup must be a GrokkingSetup of the squared_mlp model (e.g. "
