@@ -385,9 +385,20 @@ glue("ch05_end_ratio_hi", end_ratio.max(), ".1f");
 #
 # Now the sweep: for each $k$ and $n$ we train 16 seeds (32 in FULL) at width 256, lr 0.2, as one
 # batched model per $(k, n)$, and record each seed's first step at 99% test accuracy.
+#
+# The $(k, n)$ points do not depend on each other, so the recipe hands them to
+# `emergence_lib.sweep.run`, one config per point (its $n$, $k$, seeds, steps and the settings
+# above; the function that trains it is `recipe.train_sweep_point`). By default the points train
+# one after another in this notebook's process. Setting `EMERGENCE_SWEEP_BACKEND=loky` before
+# starting Jupyter trains one point per core, and `EMERGENCE_DASK_SCHEDULER=tcp://HOST:8786`
+# sends them to a Dask cluster; this chapter does not change. Every point is seeded by its
+# config, so each backend trains the same networks, bit for bit at the same number of torch
+# threads. Finished points are saved in `.cache/parity/`, one file per config, so running the
+# cell again, or resuming an interrupted sweep in the same folder, loads them instead of
+# training them again. The frontier run below is one more such point.
 
 # %%
-sweep = recipe.sweep_runs(fast=FAST)
+sweep = recipe.sweep_runs(fast=FAST, cache_dir=".cache")
 median_steps = {}
 for (k, n), run in sweep.items():
     steps_to_solve = run.solve_steps()
@@ -409,7 +420,7 @@ fit_ns = [n for kk, n in sorted(sweep) if kk == k_front and n < n_front]
 as_inf = lambda steps: np.nan_to_num(steps, nan=np.inf)  # noqa: E731 -- unsolved = never
 predicted, pred_lo, pred_hi = recipe.predict_steps(
     fit_ns, [as_inf(sweep[(k_front, n)].solve_steps()) for n in fit_ns], n_front, seed=SEED)
-frontier = recipe.frontier_run(fast=FAST)
+frontier = recipe.frontier_run(fast=FAST, cache_dir=".cache")
 front_steps = as_inf(frontier.solve_steps())
 observed, obs_lo, obs_hi = recipe.median_interval(front_steps, seed=SEED)
 print(f"fitted on k={k_front}, n = {fit_ns}; {len(front_steps)} fresh seeds at n={n_front}: "
