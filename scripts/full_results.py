@@ -108,6 +108,9 @@ def grokking_results(setup: recipe.GrokkingSetup, seed: int, cache: Path,
     else:
         run = recipe.train_grokking(setup, seed, checkpoint=cache, checkpoint_every=500,
                                     progress=False)
+    train_cpu = time.process_time() - began
+    if run.result.resumed_from is not None:   # (partly) trained by an earlier invocation
+        train_cpu = None
     measures = recipe.fourier_measures(run, seed=seed, progress=False)
     report = recipe.grokking_report(run, measures)
     fit = recipe.transition_fit(run, seed=seed)
@@ -125,7 +128,8 @@ def grokking_results(setup: recipe.GrokkingSetup, seed: int, cache: Path,
         "seed": seed,
         "steps_done": int(run.steps[-1]),
         "complete": int(run.steps[-1]) == setup.steps,
-        "train_seconds": run.result.seconds,
+        "train_seconds": None if train_cpu is None else run.result.seconds,
+        "train_cpu_seconds": train_cpu,
         "history": {"step": [int(s) for s in run.steps],
                     **{name: _floats(run[name]) for name in HISTORY}},
         "fourier": {"step": [int(s) for s in measures["step"]],
@@ -155,7 +159,7 @@ def grokking_results(setup: recipe.GrokkingSetup, seed: int, cache: Path,
                 "trace_ok": [bool(v) for v in llc["trace_ok"]],
                 "verdict": llc_says.sentence, "settings": recipe.LLC_SETTINGS[setup.name]},
         "llc_devinterp": devinterp_side_by_side(run, llc, 3, seed),
-        "analysis_cpu_seconds": time.process_time() - began,
+        "analysis_cpu_seconds": time.process_time() - began - (train_cpu or 0.0),
     }
 
 
