@@ -1,6 +1,7 @@
 """Chapter 1's family through sweep.run: the same models as one direct training per member, the
-sweep cache reused by a second call (chapter 2's path), and a Dask cluster chosen by
-EMERGENCE_DASK_SCHEDULER alone giving bit-identical results to serial."""
+sweep cache reused by a second call (chapter 2's path), and loky workers chosen by
+EMERGENCE_SWEEP_BACKEND or a Dask cluster chosen by EMERGENCE_DASK_SCHEDULER alone giving
+bit-identical results to serial."""
 
 import pytest
 import torch
@@ -67,6 +68,14 @@ def test_second_call_reuses_the_cache_and_trains_nothing(tmp_path, monkeypatch):
     other = family(backend="serial", cache_dir=tmp_path, log_steps=[0, 10, STEPS])
     assert len(list((tmp_path / "addition").glob("*.pt"))) == 2 * len(entries)  # new keys
     assert other[0].result.history["step"].tolist() == [0, 10, STEPS]
+
+
+def test_loky_from_the_environment_is_bit_identical_to_serial(monkeypatch):
+    serial = family(backend="serial")
+    monkeypatch.setenv(sweep.BACKEND_ENV, "loky")   # no change to the caller
+    monkeypatch.setattr(addition, "train", None)    # so nothing ran in this process
+    assert_same(addition.train_addition_family(WIDTHS, SEEDS, SPLITS, steps=STEPS, n_jobs=2,
+                                               progress=False), serial)
 
 
 def test_cluster_from_the_environment_is_bit_identical_to_serial(tmp_path, monkeypatch):
