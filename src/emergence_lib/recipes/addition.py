@@ -45,7 +45,8 @@ def addition_config(steps: int = STEPS, seed: int = 0) -> TrainConfig:
 
 def addition_model(width: int, seed: int = 0, n_digits: int = N_DIGITS,
                    depth: int = DEPTH) -> DigitMLP:
-    """The family's member of a given width: 2 hidden ReLU layers, a head of (n+1) x 10 logits."""
+    """The family's member of a given width: ``depth`` (DEPTH = 2) hidden ReLU layers, a head of
+    (n+1) x 10 logits."""
     with seeded(seed):
         return DigitMLP(n_inputs=2 * n_digits, n_outputs=n_digits + 1, width=width, depth=depth)
 
