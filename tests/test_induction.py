@@ -3,6 +3,7 @@ import math
 import pytest
 import torch
 
+from emergence_lib.gating import gating_chance, gating_maximum, gating_ratio
 from emergence_lib.models import Transformer
 from emergence_lib.progress.attention import (
     ablated_loss,
@@ -295,3 +296,94 @@ def test_recipe_helpers_select_heads_reload_and_corrupt():
     with pytest.raises(ValueError, match="tokens must have shape \\(n, 64\\)"):
         recipe.corrupted_sequences(tokens[:, :10], recipe.FAST, 0)
     assert recipe.fixed_offset(recipe.FAST).max_period == recipe.FIXED_OFFSET_PERIOD
+
+
+def test_induction_focus_marks_second_repeats_and_their_targets():
+    focus, target = recipe.induction_focus(torch.tensor([3, 5]), 8)
+    assert focus.tolist() == [[False] * 3 + [True] * 5, [False] * 5 + [True] * 3]
+    assert target.tolist() == [[0, 1, 2, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 1, 2, 3]]
+    tokens, periods = recipe.gate_sequences(recipe.FAST, 0)
+    assert tokens.shape == (recipe.FAST.n_gate, recipe.FAST.n_ctx)
+    assert len(set(periods.tolist())) > 5                            # one period per sequence
+    focus, target = recipe.induction_focus(periods, tokens.shape[1])
+    rows = torch.arange(len(tokens))[:, None].expand_as(target)
+    # at a focus query the designated key comes right after an earlier copy of the query token
+    assert torch.equal(tokens[rows, target - 1][focus], tokens[focus])
+    assert (target <= torch.arange(tokens.shape[1])).all()           # a causal head can see it
+    with pytest.raises(ValueError, match="periods must lie in \\[1, 8\\)"):
+        recipe.induction_focus(torch.tensor([3, 8]), 8)
+    with pytest.raises(TypeError, match="periods must be an integer tensor"):
+        recipe.induction_focus(torch.tensor([3.0]), 8)
+
+
+def gate_cache(periods: torch.Tensor, T: int, target_score: float | None = None,
+               n_layers: int = 2, n_heads: int = 2) -> dict[str, torch.Tensor]:
+    """Scores (B, H, T, T) of every layer: 0 on visible keys, -inf on future ones; with
+    ``target_score``, head 1 of the last layer scores it on each focus query's induction target."""
+    B = len(periods)
+    future = torch.ones(T, T, dtype=torch.bool).triu(1)
+    scores = torch.zeros(B, n_heads, T, T, dtype=torch.float64).masked_fill(future, -math.inf)
+    cache = {f"scores{layer}": scores.clone() for layer in range(n_layers)}
+    if target_score is not None:
+        focus, target = recipe.induction_focus(periods, T)
+        b, t = focus.nonzero(as_tuple=True)
+        cache[f"scores{n_layers - 1}"][b, 1, t, target[b, t]] = target_score
+    return cache
+
+
+def gate_ratio_of(cache: dict[str, torch.Tensor], periods: torch.Tensor, heads=(1,)):
+    logits, focus = recipe.induction_gate_logits(cache, periods)
+    return gating_ratio(logits, list(heads), focus, [logits.shape[1] - 1]), logits, focus
+
+
+def test_induction_gate_is_chance_for_uniform_scores_and_rises_with_a_sharp_head():
+    periods, T, H = torch.tensor([4, 6, 9]), 16, 2
+    uniform, logits, focus = gate_ratio_of(gate_cache(periods, T), periods)
+    assert torch.allclose(uniform, torch.ones(3, dtype=torch.float64))   # ratio 1: chance
+    assert torch.equal(logits, torch.zeros_like(logits))
+    # all of head 1's attention on the target at every focus query (e^-60 is nothing): its
+    # focus cells weigh t + 1 (the attention over its chance share), every other cell 1
+    sharp, logits, _ = gate_ratio_of(gate_cache(periods, T, 60.0), periods)
+    t = torch.arange(T, dtype=torch.float64)
+    lift = torch.where(focus, t + 1, 0.0).sum(-1)
+    n_focus = focus.sum(-1)
+    expected = H * T / n_focus * lift / (lift + H * T - n_focus)
+    assert torch.allclose(sharp, expected)
+    top = gating_maximum(logits, [1], focus, [1]) / gating_chance(logits, [1], focus, [1])
+    assert (sharp > 1.5).all() and (sharp < top).all()   # non-focus cells keep their chance share
+    half, _, _ = gate_ratio_of(gate_cache(periods, T, 2.0), periods)
+    assert (uniform < half).all() and (half < sharp).all()               # monotone in sharpness
+    other, _, _ = gate_ratio_of(gate_cache(periods, T, 60.0), periods, heads=(0,))
+    assert (other < 1).all()              # the head that does not copy falls below chance
+
+
+def test_induction_gate_ignores_score_shifts_and_non_focus_queries():
+    periods, T = torch.tensor([5, 7]), 14
+    cache = gate_cache(periods, T, 3.0)
+    base, _, focus = gate_ratio_of(cache, periods)
+    shifted = {k: v + torch.randn(2, 2, T, 1, dtype=torch.float64, generator=torch.Generator()
+                                  .manual_seed(0)) * 5 for k, v in cache.items()}
+    assert torch.allclose(gate_ratio_of(shifted, periods)[0], base)   # a query's shift is no gate
+    noisy = {k: v.clone() for k, v in cache.items()}
+    for b in range(2):
+        for t in range(T):
+            if not focus[b, t]:                       # whatever a head does before the repeat
+                noisy["scores1"][b, :, t, :t + 1] = torch.randn(2, t + 1, dtype=torch.float64)
+    assert torch.allclose(gate_ratio_of(noisy, periods)[0], base)
+    with pytest.raises(ValueError, match="one period per sequence of the cache \\(2\\)"):
+        recipe.induction_gate_logits(cache, torch.tensor([5]))
+    with pytest.raises(ValueError, match="cache must be the dict filled by Transformer"):
+        recipe.induction_gate_logits({"attn0": cache["scores0"]}, periods)
+
+
+def test_induction_gate_of_a_snapshot():
+    model = recipe.induction_model(recipe.FAST, seed=1)
+    tokens, periods = recipe.gate_sequences(recipe.FAST, 0)
+    out = recipe.induction_gate(recipe.FAST, model.state_dict(), tokens[:8], periods[:8],
+                                ((1, 0), (1, 1)))
+    assert set(out) == {"gate_ratio", "gate_max", "gate_attention"}
+    assert abs(out["gate_ratio"] - 1) < 0.05 and out["gate_max"] > 1   # untrained: about chance
+    assert 0 < out["gate_attention"] < 0.2
+    with pytest.raises(ValueError, match="heads must be a non-empty tuple of last-layer heads"):
+        recipe.induction_gate(recipe.FAST, model.state_dict(), tokens[:8], periods[:8],
+                              ((0, 1),))

@@ -11,6 +11,7 @@ import torch
 import torch.nn as nn
 
 from .._validate import check_int
+from ..gating import attention_gate_logits, gating_chance, gating_maximum, gating_ratio
 from ..models import Transformer
 from ..progress.attention import (
     HeadKey,
@@ -20,7 +21,12 @@ from ..progress.attention import (
     per_position_loss,
     text_icl_measures,
 )
-from ..tasks.induction import periodic_sampler, repeated_sequences, text_like_sequences
+from ..tasks.induction import (
+    periodic_sampler,
+    periodic_sequences,
+    repeated_sequences,
+    text_like_sequences,
+)
 from ..train import History, TrainConfig, TrainResult, train
 from ..utils import seeded
 
@@ -39,6 +45,7 @@ class InductionRecipe:
     max_period: int = 32
     eval_block: int = 32         # evaluation: a random block of this length, repeated once
     n_eval: int = 128
+    n_gate: int = 64             # held-out periodic sequences for the gating metric G
     batch_size: int = 64
     lr: float = 3e-3
     steps: int = 900
@@ -107,6 +114,16 @@ def text_sequences(recipe: InductionRecipe = FAST, seed: int = 0
     generator = torch.Generator().manual_seed(20_000 + seed)
     return text_like_sequences(recipe.n_text, recipe.n_ctx, recipe.vocab, recipe.text_zipf,
                                recipe.text_repeat_prob, generator=generator)
+
+
+def gate_sequences(recipe: InductionRecipe = FAST, seed: int = 0
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Held-out sequences like the training data, for the gating metric G: tokens
+    (n_gate, n_ctx), each periodic with its own period, and the periods (n_gate,)."""
+    generator = torch.Generator().manual_seed(40_000 + seed)
+    tokens, mask = periodic_sequences(recipe.n_gate, recipe.n_ctx, recipe.vocab,
+                                      recipe.min_period, recipe.max_period, generator)
+    return tokens, mask.int().argmax(1)         # the first copyable position is the period
 
 
 def corrupted_sequences(tokens: torch.Tensor, recipe: InductionRecipe = FAST, seed: int = 0
@@ -208,3 +225,84 @@ def train_induction(recipe: InductionRecipe = FAST, seed: int = 0, *,
     return train(model, lm_loss, sampler, config, evaluate=evaluate, log_steps=every,
                  snapshots=snapshots, checkpoint=checkpoint, progress=progress,
                  desc=desc or f"{recipe.n_layers}-layer, seed {seed}")
+
+
+# --- the gating metric G as a second reading of the induction heads ---
+
+def induction_focus(periods: torch.Tensor, n_ctx: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The focus queries and their designated keys of periodic sequences with periods (B,):
+    focus (B, n_ctx) bool, True at t >= h_b (token t has an earlier copy one period back), and
+    target (B, n_ctx) long, t - h_b + 1 at focus queries (the token right after that copy, what
+    an induction head attends to) and t elsewhere (a placeholder, see ``induction_gate_logits``)."""
+    n_ctx = check_int("n_ctx", n_ctx, minimum=2)
+    if (not isinstance(periods, torch.Tensor) or periods.ndim != 1 or periods.is_floating_point()
+            or periods.dtype == torch.bool):
+        raise TypeError(f"periods must be an integer tensor of shape (B,), got "
+                        f"{getattr(periods, 'dtype', type(periods).__name__)} of shape "
+                        f"{tuple(getattr(periods, 'shape', ()))}")
+    if len(periods) == 0 or int(periods.min()) < 1 or int(periods.max()) >= n_ctx:
+        raise ValueError(f"periods must lie in [1, {n_ctx}) so that every sequence repeats "
+                         f"within n_ctx={n_ctx}, got {periods.tolist()[:8]}")
+    t = torch.arange(n_ctx)                                       # (T,)
+    h = periods.long()[:, None]                                   # (B, 1)
+    focus = t >= h                                                # (B, T)
+    return focus, torch.where(focus, t - h + 1, t)
+
+
+def induction_gate_logits(cache: dict[str, torch.Tensor], periods: torch.Tensor
+                          ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Attention as a gate for G, from the cache of ``Transformer.forward(..., cache=...)`` on
+    periodic sequences with periods (B,): gate logits (B, L, H, T) and the focus mask (B, T).
+
+    g[b, l, h, t] = log((t + 1) * a), a = head h's attention from focus query t to its
+    designated key: the score towards it minus the query's log-mean-exp score, 0 = chance."""
+    first = cache.get("scores0") if isinstance(cache, dict) else None
+    if not isinstance(first, torch.Tensor) or first.ndim != 4:
+        raise ValueError("cache must be the dict filled by Transformer.forward(..., cache=...), "
+                         "with scores{l} of shape (batch, heads, queries, keys)")
+    B, _, T, _ = first.shape
+    if not isinstance(periods, torch.Tensor) or len(periods) != B:
+        raise ValueError(f"periods must hold one period per sequence of the cache ({B}), got "
+                         f"{tuple(getattr(periods, 'shape', ()))}")
+    focus, target = induction_focus(periods, T)
+    queries = torch.arange(T).expand(B, -1)
+    towards = attention_gate_logits(cache, queries, target)       # (B, L, H, T) raw scores
+    scores = torch.stack([cache[f"scores{layer}"] for layer in range(towards.shape[1])], 1)
+    # G's softmax runs over the (head, query) cells of a layer, so it compares logits of
+    # different queries; but a query's scores are only defined up to a constant (its own
+    # softmax ignores a shift). We measure each from the query's log-mean-exp score over the
+    # keys it can see: the score of an "average" key, so a focus cell's logit is the log of
+    # its attention to the target over that key's chance share 1 / (t + 1). A non-focus query
+    # (no earlier copy) has no designated key: its cell gets that average key, logit 0 = its
+    # chance share. Not -inf: that would hand the layer's whole mass to the focus cells at
+    # initialisation (G at its maximum before any training). Not a fixed key (itself, the
+    # previous token, position 0): what a head does to that one key would move G for reasons
+    # that have nothing to do with copying. A uniform head gives every cell 0, so ratio 1.
+    typical = scores.logsumexp(-1) - torch.log(torch.arange(1, T + 1, dtype=scores.dtype))
+    return torch.where(focus[:, None, None, :], towards - typical, 0.0), focus
+
+
+@torch.no_grad()
+def induction_gate(recipe: InductionRecipe, state: dict[str, torch.Tensor],
+                   tokens: torch.Tensor, periods: torch.Tensor,
+                   heads: tuple[HeadKey, ...]) -> dict[str, float]:
+    """G of a snapshot, chance-corrected, on periodic ``tokens`` (B, T) with ``periods`` (B,):
+    gate_ratio (G / G_chance, mean over sequences), its maximum gate_max, and gate_attention,
+    the plain mean attention of ``heads`` (all in the last layer) from focus queries to their
+    designated keys."""
+    last = recipe.n_layers - 1
+    if not heads or any(layer != last for layer, _ in heads):
+        raise ValueError(f"heads must be a non-empty tuple of last-layer heads (layer {last}), "
+                         f"got {heads}")
+    cache: dict = {}
+    model_at(recipe, state)(tokens, cache=cache)
+    logits, focus = induction_gate_logits(cache, periods)
+    picked = [h for _, h in heads]
+    ratio = gating_ratio(logits, picked, focus, [last])
+    top = gating_maximum(logits, picked, focus, [last]) / gating_chance(logits, picked, focus,
+                                                                        [last])
+    _, target = induction_focus(periods, tokens.shape[1])
+    rows = torch.arange(len(tokens))[:, None]
+    attention = cache[f"attn{last}"][rows, :, torch.arange(tokens.shape[1]), target]  # (B,T,H)
+    return {"gate_ratio": float(ratio.mean()), "gate_max": float(top.mean()),
+            "gate_attention": float(attention[..., picked][focus].mean())}
