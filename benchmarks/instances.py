@@ -155,9 +155,14 @@ def main() -> None:
                                             "instances, chunk 1"))
     worst = max(float(np.max(np.abs(looped[k]["test_loss"] - batched[k]["test_loss"])))
                 for k in looped)
+    worst_acc = max(float(np.max(np.abs(looped[k]["test_acc"] - batched[k]["test_acc"])))
+                    for k in looped)
+    same_grok = all(recipe.grokking_report(looped[k]).grokked_step
+                    == recipe.grokking_report(batched[k]).grokked_step for k in looped)
     print(f"grid {len(wds)} x {len(fracs)}, {args.steps} steps; torch {torch.__version__}, "
-          f"{torch.get_num_threads()} thread(s); largest test-loss difference, instances vs "
-          f"looped: {worst:.2e}")
+          f"{torch.get_num_threads()} thread(s); instances vs looped: largest difference in "
+          f"test loss {worst:.2e}, in test accuracy {worst_acc:.2e}; grokking steps "
+          f"{'all equal' if same_grok else 'NOT all equal'}")
 
     rounds = []
     for r in range(args.rounds):
@@ -203,6 +208,7 @@ def main() -> None:
             "grid": {"weight_decays": wds, "train_fracs": fracs, "steps": args.steps},
             "machine": platform.processor() or platform.machine(),
             "threads": torch.get_num_threads(), "test_loss_max_difference": worst,
+            "test_acc_max_difference": worst_acc, "grokked_steps_equal": same_grok,
             "matmul_gflops": float(np.median(ceilings)), "rounds": rounds, "median": median},
             indent=1))
 
