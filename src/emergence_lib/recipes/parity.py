@@ -392,6 +392,11 @@ def _sweep_cost(config: dict) -> int:
     return samples * (config["n"] + 1) * config["width"] * len(config["seeds"])
 
 
+# The default backend stays sweep.run's "serial". The FAST sweep measured on the 2 cores of a
+# machine shared with other work (load 3-8), uncached: serial at 1 thread 18-20 s wall, 9.3-10.2
+# CPU s; loky with 2 workers x 1 thread 29-36 s, 15.5 CPU s (two more processes importing torch,
+# results sent back); serial at 2 threads 235-458 s, 103-142 CPU s (OpenMP threads spinning on an
+# oversubscribed machine). Same networks bit for bit in all three. An idle machine is not measured.
 def run_sweep_points(configs: Sequence[dict], *, cache_dir: str | Path | None = None,
                      backend: str | None = None, n_jobs: int | None = None,
                      progress: bool = True) -> list[ParityRun]:
