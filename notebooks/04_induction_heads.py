@@ -71,6 +71,7 @@ from emergence_lib.course import glue
 from emergence_lib.detect import detect_transition, first_crossing, lead
 from emergence_lib.exercises.ch04 import check_prefix_matching, check_transition_step
 from emergence_lib.fit import fit_logistic
+from emergence_lib.gating import gating_ratio
 from emergence_lib.plotting import frame_slider, use_house_style
 from emergence_lib.progress.attention import (
     ablated_loss,
@@ -379,8 +380,11 @@ HTML(frame_slider(draw_frame, n_frames=len(frames), figsize=(4.5, 4.2)))
 # to a constant (its softmax ignores a shift), so each is measured from the query's typical
 # score over the keys it can see: the logit is the log of the attention to the designated key
 # over its chance share $1/(t+1)$. A position with no earlier copy has no designated key; its
-# cell gets logit 0, exactly its chance share (`recipe.induction_gate_logits` says why not
-# $-\infty$ or a fixed key). G is computed at every kept snapshot: no extra training.
+# cell gets logit 0, exactly its chance share, so the untrained model reads
+# {glue:text}`ch04_gate_start` times chance. Shutting those cells instead ($-\infty$) would put
+# the untrained model at {glue:text}`ch04_gate_shut` times chance, before it has learned
+# anything; `recipe.induction_gate_logits` also says why not a fixed key. G is computed at
+# every kept snapshot: no extra training.
 
 # %%
 gate_heads = heads.induction_heads or (heads.induction,)
@@ -390,6 +394,17 @@ gate = [recipe.induction_gate(setup, run.snapshots[s], gate_tokens, gate_periods
 gate_ratio, gate_attention = (np.array([row[key] for row in gate])
                               for key in ("gate_ratio", "gate_attention"))
 gate_max = gate[-1]["gate_max"]            # the ratio's ceiling: every cell's mass on focus
+# The non-focus cells' logit, tested: shut them (a logit far below every other, -inf in effect)
+# and G stands far above chance at initialisation, before the model has learned anything.
+start_cache: dict = {}
+with torch.no_grad():
+    recipe.model_at(setup, run.snapshots[0])(gate_tokens, cache=start_cache)
+start_logits, gate_focus = recipe.induction_gate_logits(start_cache, gate_periods)
+shut = start_logits.masked_fill(~gate_focus[:, None, None, :], -1e4)
+shut_ratio = float(gating_ratio(shut, [h for _, h in gate_heads], gate_focus,
+                                [setup.n_layers - 1]).mean())
+glue("ch04_gate_shut", shut_ratio, ".2f")
+glue("ch04_gate_start", gate_ratio[0], ".2f")
 assert snapshot_steps == list(steps), "G is read at the logged steps, like the other measures"
 lead_or_nan = {name: math.nan if value is None else value for name, value in (
     ("gate", lead(steps, gate_ratio, history["copy_loss"])),
@@ -409,7 +424,7 @@ ax_a.legend(fontsize=8)
 def own_rise(curve: np.ndarray) -> np.ndarray:
     """A curve on the scale of its own change: 0 = mean of its first three points, 1 = last."""
     a, b = curve[:3].mean(), curve[-3:].mean()
-    return (curve - a) / (b - a)
+    return (curve - a) / (b - a) if b != a else np.zeros_like(curve)
 
 
 for curve, label, style in [
