@@ -392,11 +392,13 @@ def _sweep_cost(config: dict) -> int:
     return samples * (config["n"] + 1) * config["width"] * len(config["seeds"])
 
 
-# The default backend stays sweep.run's "serial". The FAST sweep measured on the 2 cores of a
-# machine shared with other work (load 3-8), uncached: serial at 1 thread 18-20 s wall, 9.3-10.2
-# CPU s; loky with 2 workers x 1 thread 29-36 s, 15.5 CPU s (two more processes importing torch,
-# results sent back); serial at 2 threads 235-458 s, 103-142 CPU s (OpenMP threads spinning on an
-# oversubscribed machine). Same networks bit for bit in all three. An idle machine is not measured.
+# The default backend stays sweep.run's "serial": loky is not faster on a sweep this short and
+# costs about 1.7x the CPU (two more processes start, import torch and send results back). The
+# FAST sweep, uncached, on 2 cores shared with other work (17 runs; wall, CPU seconds): at load
+# about 2, serial 1 thread 8.7-11.0 s (8.7-11.0), serial 2 threads 8.2 s (14.9), loky 2 workers x
+# 1 thread 7.8-8.9 s (15.1-17.1); at load 3-8, serial 1 thread 10.9-19.6 s (9.3-10.2), loky
+# 7.7-35.8 s (15.1-17.5), serial 2 threads 41-458 s (46-142: OpenMP threads spin when the cores
+# are oversubscribed). The same networks bit for bit in every run. An idle machine: not measured.
 def run_sweep_points(configs: Sequence[dict], *, cache_dir: str | Path | None = None,
                      backend: str | None = None, n_jobs: int | None = None,
                      progress: bool = True) -> list[ParityRun]:
