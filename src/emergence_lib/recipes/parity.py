@@ -394,11 +394,11 @@ def _sweep_cost(config: dict) -> int:
 
 # The default backend stays sweep.run's "serial": loky is not faster on a sweep this short and
 # costs about 1.7x the CPU (two more processes start, import torch and send results back). The
-# FAST sweep, uncached, on 2 cores shared with other work (17 runs; wall, CPU seconds): at load
-# about 2, serial 1 thread 8.7-11.0 s (8.7-11.0), serial 2 threads 8.2 s (14.9), loky 2 workers x
-# 1 thread 7.8-8.9 s (15.1-17.1); at load 3-8, serial 1 thread 10.9-19.6 s (9.3-10.2), loky
-# 7.7-35.8 s (15.1-17.5), serial 2 threads 41-458 s (46-142: OpenMP threads spin when the cores
-# are oversubscribed). The same networks bit for bit in every run. An idle machine: not measured.
+# FAST sweep, uncached, on 2 cores shared with other work (17 runs at load 1.8-7.9; wall, CPU
+# seconds): serial 1 thread 8.7-19.6 s (8.7-11.0), loky 2 workers x 1 thread 7.7-35.8 s
+# (15.1-17.5), serial 2 threads 8.2-458 s (14.9-142: OpenMP threads spin when the cores are
+# oversubscribed); the quickest of each 8.7, 7.7 and 8.2 s. The same networks bit for bit in
+# every run. An idle machine: not measured.
 def run_sweep_points(configs: Sequence[dict], *, cache_dir: str | Path | None = None,
                      backend: str | None = None, n_jobs: int | None = None,
                      progress: bool = True) -> list[ParityRun]:
