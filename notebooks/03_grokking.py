@@ -237,7 +237,7 @@ print(f"restricted loss with the 5 strongest: {top_n[4]:.3f}; with all {len(freq
 glue("ch03_n_key", len(freqs))
 glue("ch03_n_freq", len(shares))
 glue("ch03_top5_loss", top_n[4], ".2f")
-glue("ch03_topkey_loss", top_n[len(freqs) - 1], ".3f")
+glue("ch03_topkey_loss", top_n[len(freqs) - 1], ".1e")
 
 fig, (ax_l, ax_n, ax_e) = plt.subplots(1, 3, figsize=(14, 3.6))
 is_key = np.isin(k, freqs)
@@ -399,14 +399,17 @@ glue("ch03_llc_says", llc_says.sentence)
 # {glue:text}`ch03_llc_says`
 #
 # One might expect the LLC to rise during memorization (a lookup table uses many effective
-# parameters) and fall as the simpler, generalizing solution takes over. Why does it instead
-# fall with the training loss? Cross-entropy on a training set that the network fits perfectly
-# keeps falling as the margins grow, so the loss surface near $w^*$ gets flatter at the scale
-# SGLD explores, and $\hat\lambda$ falls with it. Whether the sampler or the quantity is to blame
-# is what the side-by-side validation tests: on this page's FAST checkpoints, the course's
-# estimator and devinterp's {glue:text}`ch03_devinterp_fast`. Where the LLC has been reported to
-# mark grokking, it was read as *detecting* a transition rather than *predicting* it (Cullen et
-# al.); a measure that merely follows the training loss can do neither on its own.
+# parameters) and fall as the simpler, generalizing solution takes over. Where it follows the
+# training loss instead, the reason is the loss: cross-entropy on a training set that the network
+# fits perfectly keeps falling as the margins grow, so the loss surface near $w^*$ gets flatter
+# at the scale SGLD explores, and $\hat\lambda$ falls with it; a measure that merely follows the
+# training loss tells us nothing the loss does not. Whether the sampler or the quantity is to
+# blame is what the side-by-side validation tests: on this page's FAST checkpoints, the course's
+# estimator and devinterp's {glue:text}`ch03_devinterp_fast`. Compare the committed FULL
+# transformer: {glue:text}`ch03_full_llc_says` Where the LLC has been reported to mark grokking, it was read
+# as *detecting* a transition rather than *predicting* it (Cullen et al.); the question to ask
+# of any such curve is whether its change comes before the test-accuracy jump begins, or during
+# it.
 #
 # ## The FULL run, from its committed results
 #
@@ -457,8 +460,9 @@ else:
     print(full["verdict"]["sentence"])
     print(ll["verdict"])
     glue("ch03_full_commit", full["commit"][:10])
-    glue("ch03_full_machine", f"{full['machine']['processor']}, "
-                              f"{full['machine']['torch_threads']} thread(s)")
+    glue("ch03_full_machine", f"an {full['machine']['processor']} machine with "
+                              f"{full['machine']['cpu_count']} cores, "
+                              f"{full['machine']['torch_threads']} thread")
     glue("ch03_full_ceiling", full["matmul_ceiling_gflops"], ".0f")
     glue("ch03_full_date", full["date"][:10])
     glue("ch03_full_seed", full["seed"])
