@@ -273,3 +273,20 @@ def test_keys_depend_on_config_and_function_only():
     assert a != sweep.config_key(tiny_training, {"width": 8, "seed": 1})
     assert a != sweep.config_key(unstorable, {"width": 8, "seed": 0})
     assert len(a) == 20 and textwrap.dedent(a) == a
+
+
+def test_an_edit_to_the_swept_functions_module_makes_a_new_cache_key(tmp_path, monkeypatch):
+    """A result cached by old code is never served after the code that made it changed."""
+    import importlib
+
+    from emergence_lib import sweep as sweep_module
+
+    module = tmp_path / "swept_module_for_key_test.py"
+    module.write_text("def fn(config):\n    return config['x']\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    imported = importlib.import_module("swept_module_for_key_test")
+    before = sweep_module.config_key(imported.fn, {"x": 1})
+    assert before == sweep_module.config_key(imported.fn, {"x": 1})
+    module.write_text("def fn(config):\n    return config['x'] + 1\n")
+    sweep_module._source_digest.cache_clear()
+    assert sweep_module.config_key(imported.fn, {"x": 1}) != before

@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import os
+import sys
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -76,9 +77,33 @@ def _fn_name(fn: Callable) -> str:
     return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', type(fn).__name__)}"
 
 
+@functools.cache
+def _source_digest(module_file: str | None) -> str:
+    """SHA-256 of this library's sources and of the file defining the swept function: an edit
+    to the code that produced a result makes its cache entry stale (a new key), never served."""
+    digest = hashlib.sha256()
+    files = sorted(Path(__file__).resolve().parent.rglob("*.py"))
+    if module_file and Path(module_file).is_file():
+        files.append(Path(module_file).resolve())
+    for path in files:
+        digest.update(str(path.name).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _module_file(fn: Callable) -> str | None:
+    """The source file of the module that defines ``fn`` (of a partial's function), if any."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    module = sys.modules.get(getattr(fn, "__module__", "") or "")
+    return getattr(module, "__file__", None)
+
+
 def config_key(fn: Callable, config: Mapping) -> str:
-    """The cache key of ``fn`` run on ``config``: 20 hex digits of a SHA-256."""
-    text = json.dumps({"fn": _fn_name(fn), "config": json.loads(_canonical(0, config))},
+    """The cache key of ``fn`` run on ``config`` with the current code: 20 hex digits of a
+    SHA-256 of fn's name, the config and the sources of the library and of fn's module."""
+    text = json.dumps({"fn": _fn_name(fn), "config": json.loads(_canonical(0, config)),
+                       "code": _source_digest(_module_file(fn))},
                       sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
