@@ -101,7 +101,7 @@ def shade_phases(ax, spans, label=True):
 #
 # - **FAST** ($p = 59$, 50% train): the embeddings of $a$ and $b$ (width 256) are added,
 #   squared, and read out linearly: the two-layer network with quadratic activation that
-#   Gromov analysed ([Gromov 2023, "Grokking modular arithmetic", arXiv:2301.02679](https://arxiv.org/abs/2301.02679)).
+#   Gromov analysed {cite:p}`gromov2023grokking`.
 #   Squaring is the simplest nonlinearity that can multiply two waves, $\cos(wa)\cos(wb)$, which
 #   is what modular addition needs.
 # - **FULL** (Nanda et al.): $p = 113$, 30% train, a one-layer transformer (d_model 128, 4 heads
@@ -407,7 +407,7 @@ glue("ch03_llc_says", llc_says.sentence)
 # blame is what the side-by-side validation tests: on this page's FAST checkpoints, the course's
 # estimator and devinterp's {glue:text}`ch03_devinterp_fast`. Compare the committed FULL
 # transformer: {glue:text}`ch03_full_llc_says` Where the LLC has been reported to mark grokking, it was read
-# as *detecting* a transition rather than *predicting* it (Cullen et al.); the question to ask
+# as *detecting* a transition rather than *predicting* it {cite:p}`cullen2026grokking`; the question to ask
 # of any such curve is whether its change comes before the test-accuracy jump begins, or during
 # it.
 #
