@@ -275,7 +275,8 @@ def induction_gate_logits(cache: dict[str, torch.Tensor], periods: torch.Tensor
     # its attention to the target over that key's chance share 1 / (t + 1). A non-focus query
     # (no earlier copy) has no designated key: its cell gets that average key, logit 0 = its
     # chance share. Not -inf: that would hand the layer's whole mass to the focus cells at
-    # initialisation (G at its maximum before any training). Not a fixed key (itself, the
+    # initialisation (G far above chance before any training; at its maximum when every head
+    # of the layer is designated). Not a fixed key (itself, the
     # previous token, position 0): what a head does to that one key would move G for reasons
     # that have nothing to do with copying. A uniform head gives every cell 0, so ratio 1.
     typical = scores.logsumexp(-1) - torch.log(torch.arange(1, T + 1, dtype=scores.dtype))
