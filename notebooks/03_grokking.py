@@ -64,6 +64,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import HTML
 
+from emergence_lib import instances
 from emergence_lib.course import glue
 from emergence_lib.exercises.ch03 import check_delay_exponent, check_top_frequencies
 from emergence_lib.plotting import frame_slider, use_house_style
@@ -513,7 +514,9 @@ else:
 # below means the run did not reach 95% test accuracy within those steps.
 
 # %%
-grid = recipe.grokking_grid(seed=SEED)
+# The grid's runs share one architecture, so they train as one model with a leading instance
+# dimension (emergence_lib.instances): the same runs as recipe.grokking_grid, to float tolerance.
+grid = instances.grokking_grid(seed=SEED)
 wds, fracs = recipe.GRID_WEIGHT_DECAYS, recipe.GRID_TRAIN_FRACS
 
 
