@@ -259,9 +259,9 @@ glue("ch01_step_k_ratio",
 digit_step = step_fits["token_accuracy"]
 digit_step_smooth = digit_step.linear.r2 >= digit_step.r2 - ch01_criterion.DIGIT_LINE_GAP
 glue("ch01_step_digit", (
-    f"per-digit accuracy is {'about as well' if digit_step_smooth else 'less well'} fitted by a "
-    f"line in log-steps (R² {digit_step.linear.r2:.2f}) as by the logistic "
-    f"({digit_step.r2:.2f})" + ("" if digit_step_smooth else
+    f"per-digit accuracy is fitted by a line in log-steps "
+    f"{'about as well as' if digit_step_smooth else 'less well than'} by the logistic "
+    f"(R² {digit_step.linear.r2:.2f} vs {digit_step.r2:.2f})" + ("" if digit_step_smooth else
                                 ": along training time both scores follow S-curves, and what "
                                 "sets exact match apart is how much later and steeper its "
                                 "rise is")))
