@@ -735,15 +735,28 @@ check_delay_exponent(delay_exponent);
 #
 # ## Check: did the network grok?
 #
-# The cell below raises unless the verdict printed above holds: (1) train accuracy reached 99%
-# at least 5× earlier (in steps) than test accuracy reached 95%, (2) test accuracy was below 30%
-# when train accuracy first hit 99%, (3) the restricted loss fell below its starting value before
-# test accuracy began its jump and its own transition leads the jump by at least 100 steps,
-# (4) the random-frequency control agrees with the key-frequency count (a few key frequencies:
-# random sets fall at most half as far by the jump; many: at least 75% as far), (5) the logistic
-# beats the line, and (6) every LLC estimate passed its trace check.
+# The cell below raises unless the verdict printed above holds: (1) train accuracy reached
+# {glue:text}`ch03_rule_memorized` at least {glue:text}`ch03_rule_delay`× earlier (in steps) than
+# test accuracy reached {glue:text}`ch03_rule_grokked`, (2) test accuracy was below
+# {glue:text}`ch03_rule_test_at_mem` when train accuracy first hit {glue:text}`ch03_rule_memorized`,
+# (3) the restricted loss fell below its starting value before test accuracy began its jump and
+# its own transition leads the jump by at least {glue:text}`ch03_rule_lead` steps, (4) the
+# random-frequency control agrees with the key-frequency count (a few key frequencies: random
+# sets fall at most {glue:text}`ch03_rule_specific` as far by the jump; many: at least
+# {glue:text}`ch03_rule_shared` as far), (5) the logistic beats the line, and (6) every LLC
+# estimate passed its trace check.
 
 # %%
+from emergence_lib.checks import ch03 as ch03_criterion
+
+# The criterion's limits, from the one place they are defined:
+glue("ch03_rule_memorized", recipe.MEMORIZED_ACC, ".0%")
+glue("ch03_rule_grokked", recipe.GROKKED_ACC, ".0%")
+glue("ch03_rule_delay", ch03_criterion.MIN_DELAY, "g")
+glue("ch03_rule_test_at_mem", ch03_criterion.MAX_TEST_ACC_AT_MEMORIZATION, ".0%")
+glue("ch03_rule_lead", ch03_criterion.MIN_LEAD, ",.0f")
+glue("ch03_rule_specific", ch03_criterion.SPECIFIC_RATIO, ".0%")
+glue("ch03_rule_shared", ch03_criterion.SHARED_RATIO, ".0%")
 print(verdict.sentence)
 print(llc_says.sentence)
 verdict.require()
