@@ -218,6 +218,15 @@ def superposition_boundary(importance: object) -> np.ndarray:
     return np.where(r <= 1, 4 * r / (2 + 5 * r), 4 / (2 + 5 * r))
 
 
+def dedicated_loss(importance: object, density: float, m: int) -> float:
+    """Expected loss without superposition: the m most important features copied exactly, every
+    other one replaced by its mean, so sum_{k >= m} I_k (p/3 - p^2/4) (importance sorted)."""
+    imp = np.sort(as_1d_array("importance", importance))[::-1]
+    p = check_float("density", density, minimum=0.0, maximum=1.0, strict_min=True)
+    m = check_int("m", m, minimum=1)
+    return float(imp[m:].sum() * (p / 3 - p ** 2 / 4))
+
+
 def trained_phase(W: torch.Tensor, threshold: float = 0.5) -> np.ndarray:
     """Index into ``PHASES`` (or 3: "other", both kept with the same sign) of each trained n=2,
     m=1 instance: W (I, 1, 2) -> (I,). A feature is kept when |W_i| > threshold."""
