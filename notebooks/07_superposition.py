@@ -195,7 +195,7 @@ glue("ch07_n_sparsities", len(S_all), "d")
 #
 # Setting the superposed loss equal to the better of the other two gives the boundary:
 # superposition wins below the density
-# $$p^*(r) = \frac{4r}{2 + 5r}\ (r \le 1), \qquad p^*(r) = \frac{4}{2 + 5r}\ (r \ge 1),$$
+# $$p^*(r) = \frac{4r}{2 + 5r}\ (r \le 1), \qquad p^*(r) = \frac{4}{5 + 2r}\ (r \ge 1),$$
 # and above it the more important feature gets the dimension ($r = 1$ separates "not learned"
 # from "dedicated"). The dense phases lose linearly in $p$, superposition quadratically — its
 # cost is the *coincidence* of two features — which is why sparsity favours it. These are the
@@ -723,7 +723,7 @@ if len(ks_fit) >= 2:
 #   (here {glue:text}`ch07_sparse_count` of 20 in 5 dimensions), paying with interference that
 #   the ReLU removes.
 # - For $n = 2$, $m = 1$ the expected losses of the three solutions have closed forms; the
-#   boundary $p^* = 4r/(2+5r)$ (or $4/(2+5r)$) predicted the trained solution on
+#   boundary $p^* = 4r/(2+5r)$ (or $4/(5+2r)$ for $r > 1$) predicted the trained solution on
 #   {glue:text}`ch07_agreement` of the grid, and the change between solutions is a jump.
 # - The geometry is sticky: $D^*$ lingers at $1/2$ and the per-feature $D_i$ cluster at simple
 #   fractions — pairs, pentagons — while the loss changes smoothly.

@@ -212,10 +212,10 @@ def analytic_phase(importance: object, density: object) -> np.ndarray:
 
 
 def superposition_boundary(importance: object) -> np.ndarray:
-    """Density below which "superposed" wins: 4r / (2 + 5r) for r <= 1, 4 / (2 + 5r) for r >= 1
-    (from (1 + r) p^2 / 6 = min(r, 1) (p/3 - p^2/4))."""
+    """Density below which "superposed" wins: 4r / (2 + 5r) for r <= 1, 4 / (5 + 2r) for r >= 1
+    (from (1 + r) p^2 / 6 = min(r, 1) (p/3 - p^2/4); symmetric under r -> 1/r)."""
     r = as_1d_array("importance", np.atleast_1d(importance), positive=True)
-    return np.where(r <= 1, 4 * r / (2 + 5 * r), 4 / (2 + 5 * r))
+    return np.where(r <= 1, 4 * r / (2 + 5 * r), 4 / (5 + 2 * r))
 
 
 def dedicated_loss(importance: object, density: float, m: int) -> float:
