@@ -10,7 +10,9 @@ After the timed steps the loop's and the batched models' weights are compared.
 
 Rounds interleave the ways, so each round's ratios compare the same machine state; medians over
 rounds are printed last. CPU seconds (process time) are shown beside wall seconds because they
-suffer less from other tenants; run with EMERGENCE_THREADS=1 on a shared machine.
+suffer less from other tenants; run with EMERGENCE_THREADS=1 on a shared machine. The achieved
+GFLOP/s count only the five matmuls of a step (10 B n m FLOPs per instance): the toy model is
+small, so drawing the sparse batch and the elementwise work dominate, far below the ceiling.
 """
 
 from __future__ import annotations
@@ -113,8 +115,12 @@ def main() -> None:
         row = {"matmul_gflops": ceiling}
         for name, fn in fns.items():
             wall, cpu = timed(fn)
+            # matmul FLOPs of one instance-step: h = W x, W^T h, and the two gradient matmuls
+            # plus W dz^T: 5 products of 2 B n m each (the elementwise work is not counted)
+            flops = 10 * batch * n * m * n_inst * steps
             row[name] = {"wall_s": wall, "cpu_s": cpu,
-                         "instance_steps_per_s": n_inst * steps / wall}
+                         "instance_steps_per_s": n_inst * steps / wall,
+                         "matmul_gflops_achieved": flops / cpu / 1e9 if cpu > 0 else 0.0}
         diffs.append(difference())
         report["rounds"].append(row)
         base = row["loop of ToyModels"]["wall_s"]
@@ -123,6 +129,7 @@ def main() -> None:
             t = row[name]
             print(f"  {name:>24}: {t['wall_s']:7.3f} s wall, {t['cpu_s']:7.3f} s CPU, "
                   f"{t['instance_steps_per_s']:9,.0f} instance-steps/s, "
+                  f"{t['matmul_gflops_achieved']:5.1f} GFLOP/s of matmul per CPU s, "
                   f"{base / t['wall_s']:5.1f}x the loop")
     names = list(report["rounds"][0])[1:]
     print("median over rounds:", ", ".join(

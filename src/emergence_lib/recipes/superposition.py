@@ -61,6 +61,11 @@ FULL = {
     "knobs": {**FAST["knobs"], "sparsities": (0.0, 0.7, 0.9, 0.97, 0.99, 0.997),
               "steps": 10_000, "batch": 1_024, "lr": 1e-3},
 }
+# The entry-threshold fits (chapter 7, "why this is emergence"): the logistic in 1/(1 - S) fitted
+# to min(||W_k||, 1) of every FIT_EVERY-th feature from m on, FIT_BOOT bootstrap refits each
+# (15 features x 100 refits cost ~16 s CPU here, over the FAST budget; 8 x 50 cost ~4 s).
+FIT_EVERY = 2
+FIT_BOOT = 50
 WEIGHT_DECAY = 0.01   # torch.optim.AdamW's default, as the Anthropic notebook uses
 PHASES = ("not learned", "dedicated", "superposed")   # of the n = 2, m = 1 model's 2nd feature
 
