@@ -167,14 +167,24 @@ glue("ch07_dense_count", int(counts[0]), "d")
 glue("ch07_sparse_count", int(counts[-1]), "d")
 glue("ch07_S_max", S_all[-1], "g")
 glue("ch07_n_sparsities", len(S_all), "d")
+dense_kept = np.flatnonzero(feature_norms(sparse.W[0]).numpy() > REPRESENTED)
+dense_alone = float(superposition(sparse.W[0])[dense_kept].max()) if len(dense_kept) else np.nan
+dense_phrase = (f"they are the {len(dense_kept)} most important, each nearly alone in its "
+                f"direction (the largest interference on them is {dense_alone:.2f})"
+                if list(dense_kept) == list(range(len(dense_kept))) else
+                f"they are features {dense_kept.tolist()}, not simply the most important ones")
+glue("ch07_dense_phrase", dense_phrase)
+ref = recipe.REFERENCE_COUNTS
+glue("ch07_ref_counts", ", ".join(map(str, ref["counts"])))
+glue("ch07_ref_setting", ref["setting"])
 
 # %% [markdown]
 # At $S = 0$ the model keeps {glue:text}`ch07_dense_count` features — $m = 5$ is the most a
-# dense model can use without interference, and they are the five most important, each alone
-# (a diagonal block in $W^\top W$, dark bars). As the features get sparser more of them are
-# kept: at $S$ = {glue:text}`ch07_S_shown` the counts are {glue:text}`ch07_counts_shown`
-# (the brief's 10,000-step run found 5, 8, 13, 16, 19, 19; FAST trains shorter, see the
-# recipe), and at $S$ = {glue:text}`ch07_S_max` {glue:text}`ch07_sparse_count` of the 20 are
+# dense model can use without interference — and {glue:text}`ch07_dense_phrase` (a diagonal
+# block in $W^\top W$, dark bars). As the features get sparser more of them are kept: at
+# $S$ = {glue:text}`ch07_S_shown` the counts are {glue:text}`ch07_counts_shown` (the course's
+# reference run, {glue:text}`ch07_ref_setting`, found {glue:text}`ch07_ref_counts`; the
+# settings of this run are printed above), and at $S$ = {glue:text}`ch07_S_max` {glue:text}`ch07_sparse_count` of the 20 are
 # represented in 5 dimensions. The off-diagonal entries of $W^\top W$ are the price: features
 # now share directions (yellow bars), and the negative entries are interference the ReLU
 # removes — a negative contribution to $x'_i$ when feature $i$ is off is clipped to zero.
@@ -366,7 +376,10 @@ cluster_sentence = (
        else "."))
 print(cluster_sentence)
 glue("ch07_cluster_sentence", cluster_sentence)
+glue("ch07_clusters", ", ".join(clusters) if clusters else "none of the paper's fractions")
 glue("ch07_half_points", int(on_half.sum()), "d")
+paired = d_i[on_half][kept[on_half]]
+glue("ch07_paired_share", np.mean(np.abs(paired - 0.5) <= 0.05) if len(paired) else np.nan, ".0%")
 glue("ch07_half_lo", inv[on_half].min() if on_half.any() else np.nan, ".1f")
 glue("ch07_half_hi", inv[on_half].max() if on_half.any() else np.nan, ".1f")
 glue("ch07_dstar_dense", d_star[0], ".2f")
@@ -375,8 +388,9 @@ glue("ch07_dstar_dense", d_star[0], ".2f")
 # $D^*$ starts at {glue:text}`ch07_dstar_dense` for dense features ($m$ dimensions, $m$ features'
 # worth of norm) and then does not fall smoothly: it lingers, and it lingers near $1/2$ —
 # {glue:text}`ch07_half_points` of the sweep's densities, from $1/(1-S)$ =
-# {glue:text}`ch07_half_lo` to {glue:text}`ch07_half_hi`, give $D^*$ within 0.05 of $1/2$, every
-# represented feature paired with an antipodal partner. {glue:text}`ch07_cluster_sentence`
+# {glue:text}`ch07_half_lo` to {glue:text}`ch07_half_hi`, give $D^*$ within 0.05 of $1/2$, and
+# there {glue:text}`ch07_paired_share` of the represented features have $D_i$ within 0.05 of
+# $1/2$: they come in antipodal pairs. {glue:text}`ch07_cluster_sentence`
 # The fractions are the geometry: $D_i = 1/2$ for a pair, $2/5$ for a pentagon, $3/8$ for eight
 # features in three dimensions (a square antiprism), $3/4$ and $2/3$ for a tetrahedron and a
 # triangle. Which of them a sweep shows depends on its size and resolution in sparsity: the
@@ -783,7 +797,8 @@ if len(ks_fit) >= 2:
 #   boundary $p^* = 4r/(2+5r)$ (or $4/(5+2r)$ for $r > 1$) predicted the trained solution on
 #   {glue:text}`ch07_agreement` of the grid, and the change between solutions is a jump.
 # - The geometry is sticky: $D^*$ lingers at $1/2$ and the per-feature $D_i$ cluster at simple
-#   fractions — pairs, pentagons — while the loss changes smoothly.
+#   fractions (in this run's large sweep at {glue:text}`ch07_clusters`; the five-feature model
+#   forms the pentagon, $D_i$ = {glue:text}`ch07_pent_di`) while the loss changes smoothly.
 # - The number of features a layer represents is a collective property of the layer: it jumps
 #   at sparsity thresholds that a logistic fit locates, and no single neuron carries it.
 # ```
