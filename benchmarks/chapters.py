@@ -4,12 +4,13 @@ Uses the same executor as the book build (``scripts/bookbuild/execute.py``), so 
 are what ``make book`` spends per chapter (kernel start included); the build cache is not used.
 Beside each chapter it prints the machine's fp32 matmul ceiling
 (``emergence_lib.bench.matmul_gflops``, at the thread count the chapters use), measured just
-before that chapter, so a slow time can be told from a slow or busy machine. Prints a table
-and writes ``_build/bench_chapters.json``.
+before that chapter, so a slow time can be told from a slow or busy machine. Prints a table,
+then each chapter's slowest code cells (papermill's per-cell durations: the profile that says
+where a chapter's time goes), and writes ``_build/bench_chapters.json`` with every cell's time.
 
 Usage::
 
-    python benchmarks/chapters.py [--chapters 00,03] [--repeat 1] [--full]
+    python benchmarks/chapters.py [--chapters 00,03] [--repeat 1] [--full] [--cells 5]
 
 Run it on an otherwise idle machine; other CPU-heavy work skews the timings.
 """
@@ -45,6 +46,40 @@ def matmul_ceiling() -> float:
     return matmul_gflops()
 
 
+def cell_seconds(path: Path) -> list[tuple[str, float]]:
+    """(first source line, seconds) of every code cell of an executed notebook, from the
+    per-cell durations papermill records; [] when the notebook is missing (test fakes)."""
+    if not path.exists():
+        return []
+    cells = json.loads(path.read_text())["cells"]
+    return [((c["source"] if isinstance(c["source"], str) else "".join(c["source"]))
+             .strip().split("\n")[0][:70],
+             float(c.get("metadata", {}).get("papermill", {}).get("duration") or 0.0))
+            for c in cells if c["cell_type"] == "code"]
+
+
+def median_cells(runs: list[list[tuple[str, float]]]) -> list[dict]:
+    """Per code cell, the median seconds over repeated runs (the same cells each run)."""
+    runs = [r for r in runs if r]
+    if not runs:
+        return []
+    return [{"cell": i, "first_line": runs[0][i][0],
+             "seconds": round(statistics.median(r[i][1] for r in runs), 2)}
+            for i in range(len(runs[0]))]
+
+
+def print_cells(record: dict, top: int) -> None:
+    """The ``top`` slowest code cells of each chapter: where its time goes."""
+    for row in record["chapters"]:
+        cells = sorted(row.get("cells", []), key=lambda c: -c["seconds"])[:top]
+        if not cells:
+            continue
+        total = sum(c["seconds"] for c in row["cells"])
+        print(f"\n{row['chapter']}: {total:.1f} s in code cells; the slowest {len(cells)}:")
+        for c in cells:
+            print(f"  {c['seconds']:7.2f} s  cell {c['cell']:>2}  {c['first_line']}")
+
+
 def bench(
     chapters_sel: str | None,
     repeat: int,
@@ -68,7 +103,7 @@ def bench(
     with tempfile.TemporaryDirectory(prefix="bench-chapters-") as tmp:
         for chapter in chapters:
             gflops = ceiling()
-            seconds = []
+            seconds, cells = [], []
             for i in range(repeat):
                 run = execute(
                     chapter, Path(tmp) / f"run{i}", full=full, timeout_s=timeout_s, root=root
@@ -76,6 +111,7 @@ def bench(
                 if not run.ok:
                     raise SystemExit(f"{chapter.docname} failed:\n{run.error}")
                 seconds.append(run.seconds)
+                cells.append(cell_seconds(Path(tmp) / f"run{i}" / f"{chapter.stem}.ipynb"))
                 print(f"  {chapter.docname} run {i + 1}/{repeat}: {run.seconds:.1f} s", flush=True)
             rows.append(
                 {
@@ -84,6 +120,7 @@ def bench(
                     "median_s": round(statistics.median(seconds), 2),
                     "min_s": round(min(seconds), 2),
                     "ceiling_gflops": round(gflops, 1),
+                    "cells": median_cells(cells),
                 }
             )
     return {
@@ -128,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="executions per chapter")
     parser.add_argument("--full", action="store_true", help="time FULL instead of FAST")
     parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT_S)
+    parser.add_argument("--cells", type=int, default=5,
+                        help="print each chapter's N slowest code cells (0: none)")
     parser.add_argument("--out", type=Path, default=REPO / "_build" / "bench_chapters.json")
     args = parser.parse_args(argv)
     try:
@@ -136,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"chapters benchmark: error: {exc}", file=sys.stderr)
         return 2
     print_table(record)
+    if args.cells > 0:
+        print_cells(record, args.cells)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=2) + "\n")
     print(f"wrote {args.out}")

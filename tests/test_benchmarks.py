@@ -54,3 +54,22 @@ def test_chapters_benchmark_prints_the_matmul_ceiling(tmp_path, capsys):
 
 def test_chapters_benchmark_measures_a_real_ceiling():
     assert load_chapters_benchmark().matmul_ceiling() > 0
+
+
+def test_chapters_benchmark_reads_per_cell_times(tmp_path, capsys):
+    """The per-cell profile comes from papermill's durations, median over runs, slowest first."""
+    bench = load_chapters_benchmark()
+    nb = {"cells": [{"cell_type": "markdown", "source": "# t", "metadata": {}},
+                    {"cell_type": "code", "source": ["run = train()\n", "x"],
+                     "metadata": {"papermill": {"duration": 4.0}}},
+                    {"cell_type": "code", "source": "plot()", "metadata": {"papermill": {}}}]}
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(nb))
+    cells = bench.cell_seconds(path)
+    assert cells == [("run = train()", 4.0), ("plot()", 0.0)]
+    assert bench.cell_seconds(tmp_path / "missing.ipynb") == []
+    merged = bench.median_cells([cells, [("run = train()", 2.0), ("plot()", 1.0)]])
+    assert [c["seconds"] for c in merged] == [3.0, 0.5]
+    bench.print_cells({"chapters": [{"chapter": "notebooks/00_a", "cells": merged}]}, 1)
+    out = capsys.readouterr().out
+    assert "3.5 s in code cells" in out and "run = train()" in out and "plot()" not in out

@@ -387,3 +387,11 @@ def test_induction_gate_of_a_snapshot():
     with pytest.raises(ValueError, match="heads must be a non-empty tuple of last-layer heads"):
         recipe.induction_gate(recipe.FAST, model.state_dict(), tokens[:8], periods[:8],
                               ((0, 1),))
+
+
+def test_training_loss_is_the_mean_per_position_loss():
+    """lm_loss skips per_position_loss's checks but computes the same mean next-token loss."""
+    model = recipe.induction_model(recipe.FAST, 0)
+    tokens = torch.randint(recipe.FAST.vocab, (4, recipe.FAST.n_ctx))
+    loss = recipe.lm_loss(model, (tokens, None))
+    assert torch.allclose(loss, per_position_loss(model(tokens), tokens).mean(), atol=1e-6)

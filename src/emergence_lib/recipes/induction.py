@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from .._validate import check_int
 from ..gating import attention_gate_logits, gating_chance, gating_maximum, gating_ratio
@@ -18,7 +19,6 @@ from ..progress.attention import (
     composition_measures,
     induction_measures,
     masked_loss,
-    per_position_loss,
     text_icl_measures,
 )
 from ..tasks.induction import (
@@ -184,9 +184,12 @@ def select_heads(history: History, recipe: InductionRecipe = FAST) -> CircuitHea
 
 
 def lm_loss(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-    """Next-token loss at every position (the training objective): tokens (B, T)."""
+    """Next-token loss at every position (the training objective): tokens (B, T). The
+    sampler's tokens need no checks and a non-finite logit shows in the loss, which ``train``
+    checks, so this skips ``per_position_loss``'s validation (a full pass over the logits)."""
     tokens, _ = batch
-    return per_position_loss(model(tokens), tokens).mean()
+    logits = model(tokens)                                              # (B, T, V)
+    return F.cross_entropy(logits[:, :-1].transpose(1, 2), tokens[:, 1:])
 
 
 def copy_loss(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
