@@ -377,20 +377,25 @@ cluster_sentence = (
 print(cluster_sentence)
 glue("ch07_cluster_sentence", cluster_sentence)
 glue("ch07_clusters", ", ".join(clusters) if clusters else "none of the paper's fractions")
-glue("ch07_half_points", int(on_half.sum()), "d")
 paired = d_i[on_half][kept[on_half]]
-glue("ch07_paired_share", np.mean(np.abs(paired - 0.5) <= 0.05) if len(paired) else np.nan, ".0%")
-glue("ch07_half_lo", inv[on_half].min() if on_half.any() else np.nan, ".1f")
-glue("ch07_half_hi", inv[on_half].max() if on_half.any() else np.nan, ".1f")
+paired_share = float(np.mean(np.abs(paired - 0.5) <= 0.05)) if len(paired) else np.nan
+half_sentence = (
+    f"{on_half.sum()} of the sweep's densities, from 1/(1 − S) = {inv[on_half].min():.1f} to "
+    f"{inv[on_half].max():.1f}, give D* within 0.05 of 1/2, and there {paired_share:.0%} of the "
+    f"represented features have D_i within 0.05 of 1/2: "
+    + ("they come in antipodal pairs." if paired_share >= 0.9 else
+       "many, not all, sit in antipodal pairs.")
+    if on_half.any() else
+    f"no density of this sweep gives D* within 0.05 of 1/2 (closest "
+    f"{d_star[np.argmin(np.abs(d_star - 0.5))]:.3f}).")
+print(half_sentence)
+glue("ch07_half_sentence", half_sentence)
 glue("ch07_dstar_dense", d_star[0], ".2f")
 
 # %% [markdown]
 # $D^*$ starts at {glue:text}`ch07_dstar_dense` for dense features ($m$ dimensions, $m$ features'
-# worth of norm) and then does not fall smoothly: it lingers, and it lingers near $1/2$ —
-# {glue:text}`ch07_half_points` of the sweep's densities, from $1/(1-S)$ =
-# {glue:text}`ch07_half_lo` to {glue:text}`ch07_half_hi`, give $D^*$ within 0.05 of $1/2$, and
-# there {glue:text}`ch07_paired_share` of the represented features have $D_i$ within 0.05 of
-# $1/2$: they come in antipodal pairs. {glue:text}`ch07_cluster_sentence`
+# worth of norm) and then falls. Where does it linger? {glue:text}`ch07_half_sentence`
+# {glue:text}`ch07_cluster_sentence`
 # The fractions are the geometry: $D_i = 1/2$ for a pair, $2/5$ for a pentagon, $3/8$ for eight
 # features in three dimensions (a square antiprism), $3/4$ and $2/3$ for a tetrahedron and a
 # triangle. Which of them a sweep shows depends on its size and resolution in sparsity: the
@@ -737,7 +742,8 @@ activations = 4 * B * (2 * n + m + n)          # x, the output, h and the ReLU's
 per_instance = 4 * floats + activations
 print(f"per instance: {4 * floats:,} bytes of parameters and optimiser state, {activations:,} of "
       f"activations -> about {2**30 // per_instance:,} instances per GiB")
-# The activations dominate: a batch of 512 samples of 20 features is ~50x the 105 weights.
+# The activations dominate by far (compare the two printed numbers): the model has only
+# m n + n parameters, while every step holds a batch of B samples of n features several times.
 # Timings on a shared machine vary from run to run; compare ratios, not absolute numbers.
 
 # %% [markdown] tags=["solution"]
