@@ -510,7 +510,8 @@ else:
 # Fourier circuit reaches the same training loss with a smaller norm than a lookup table, so it
 # slowly wins {cite}`nanda2023progress,liu2022omnigrok`. The stronger the weight decay, the sooner;
 # the more training pairs, the less a lookup table helps. Below, a small grid of shorter FAST
-# runs (`recipe.GRID_STEPS` steps each) — move the sliders to compare. A dash in the table
+# runs (`recipe.GRID_STEPS` steps each, with weight decays stronger than the main run's, so that
+# most of them grok within those steps) — move the sliders to compare. A dash in the table
 # below means the run did not reach 95% test accuracy within those steps.
 
 # %%
