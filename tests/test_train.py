@@ -108,3 +108,30 @@ def test_train_bad_input(data):
     with pytest.raises(FloatingPointError, match="try a smaller lr"):
         train(model, lambda m, b: torch.tensor(float("nan"), requires_grad=True),
               (data.x_train,), TrainConfig(steps=2), progress=False)
+
+
+@pytest.mark.parametrize("optimizer", ["adamw", "adam", "sgd"])
+def test_foreach_optimizer_is_bit_equal_to_the_plain_loop(data, optimizer):
+    """train() uses foreach=True (faster on a CPU); a plain loop with PyTorch's default
+    per-parameter optimizer on the same batches reaches bit-identical weights."""
+    from emergence_lib.train import _make_optimizer
+
+    config = TrainConfig(steps=30, lr=3e-3, batch_size=64, optimizer=optimizer,
+                         weight_decay=0.01, seed=0)
+    models = [addition_model(16, seed=0, n_digits=2) for _ in range(2)]
+    optimizers = [_make_optimizer(models[0], config)]
+    kind = {"adamw": torch.optim.AdamW, "adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+    extra = {} if optimizer == "sgd" else {"betas": config.betas}
+    optimizers.append(kind[optimizer](models[1].parameters(), lr=config.lr, foreach=False,
+                                      weight_decay=config.weight_decay, **extra))
+    assert optimizers[0].param_groups[0]["foreach"] is True
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(config.steps):
+        idx = torch.randint(len(data.y_train), (64,), generator=generator)
+        batch = (data.x_train[idx], data.y_train[idx])
+        for model, opt in zip(models, optimizers, strict=True):
+            opt.zero_grad()
+            sequence_loss(model, batch).backward()
+            opt.step()
+    for a, b in zip(models[0].parameters(), models[1].parameters(), strict=True):
+        assert torch.equal(a, b)
