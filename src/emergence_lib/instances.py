@@ -65,7 +65,7 @@ class InstanceAdamW:
                                      device=q.device).view(S, *[1] * (q.ndim - 1))
                         for q in self.params]
         self.adam = torch.optim.AdamW(self.params, lr=self.lr, betas=betas, eps=eps,
-                                      weight_decay=0.0)
+                                      weight_decay=0.0, foreach=True)
 
     @torch.no_grad()
     def step(self) -> None:
