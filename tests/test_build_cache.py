@@ -302,3 +302,21 @@ def test_unexecuted_chapter_shows_glue_keys(book: FakeBook) -> None:
     assert "not executed in this build" in nb.cells[1].source
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     assert code == ["glue('ch01_ratio', 3.0, '.1f')"], "code cells are untouched"
+
+
+def test_build_environment_is_set_recorded_and_keyed(book: FakeBook, monkeypatch) -> None:
+    """The build's settings reach the kernels, a value set by the user wins, and a change of
+    either re-executes the chapters (the values are part of the cache key)."""
+    from bookbuild.common import BUILD_ENVIRONMENT, build_environment
+
+    for name in BUILD_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    assert build_environment() == BUILD_ENVIRONMENT
+    book.build()
+    assert all(run.reused for run in book.build().values())
+    book.executed.clear()
+    monkeypatch.setenv("EMERGENCE_SWEEP_BACKEND", "serial")
+    assert build_environment()["EMERGENCE_SWEEP_BACKEND"] == "serial"
+    runs = book.build()
+    assert book.executed == ["01", "02", "03"]
+    assert runs["01"].reason == "build environment (bookbuild/common.py BUILD_ENVIRONMENT) changed"

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .common import Chapter, EditionPaths
+from .common import Chapter, EditionPaths, build_environment
 
 FORMAT = "1"  # bump when the layout of a cached run changes
 LIBRARY = Path("src") / "emergence_lib"
@@ -53,6 +53,7 @@ KEY_LABELS = {
     "edition": "edition",
     "software": "software versions",
     "executor": "executor (bookbuild/execute.py)",
+    "environment": "build environment (bookbuild/common.py BUILD_ENVIRONMENT)",
 }
 CHAPTER_NOTEBOOK_RE = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
 PRIME_NS = 1_000_000_000  # primed access time = modification time - 1 s
@@ -104,6 +105,7 @@ def chapter_key(
         "edition": edition,
         "software": software_versions(),
         "executor": digest_file(EXECUTOR),
+        "environment": json.dumps(build_environment(), sort_keys=True),
     }
 
 

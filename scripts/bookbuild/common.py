@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,3 +100,21 @@ class ChapterRun:
     run_date: str = ""
     run_commit: str = ""
     run_load: str = ""
+
+
+# One configuration for every chapter of a build, chosen by measurement (README, "Speed"): the
+# kernels inherit these variables; one already set in the environment wins. The cache key and
+# the status page record the values a build ran with.
+BUILD_ENVIRONMENT = {
+    # chapter 1's family through sweep.run: loky (one 1-thread worker per core) took 24.0 s
+    # against 29.0 s serial on 2 threads (idle machine, 311 GFLOP/s; benchmarks/sweep.py)
+    "EMERGENCE_SWEEP_BACKEND": "loky",
+}
+
+
+def build_environment() -> dict[str, str]:
+    """Set the variables of ``BUILD_ENVIRONMENT`` that are not set yet; their values now."""
+    for name, value in BUILD_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    return {name: os.environ[name] for name in BUILD_ENVIRONMENT}
+

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .common import REPO, BuildError, Chapter, ChapterRun
+from .common import REPO, BuildError, Chapter, ChapterRun, build_environment
 
 SOLUTION_TAG = "solution"
 DEFAULT_TIMEOUT_S = 900
@@ -199,6 +199,7 @@ def execute_chapter(
     from papermill.exceptions import PapermillExecutionError
 
     nb = read_chapter(chapter, edition, root)
+    build_environment()  # the kernel inherits the build's settings
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{chapter.stem}.ipynb"
     parameters = {"FAST": False} if full else {}

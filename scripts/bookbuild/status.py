@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .common import REPO, Chapter, ChapterRun
+from .common import REPO, Chapter, ChapterRun, build_environment
 
 MODE_NOTES = {
     "FAST": "small settings, the default",
@@ -71,6 +71,7 @@ def machine_info() -> dict[str, str]:
         "Python": platform.python_version(),
         "torch": version("torch"),
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "unset"),
+        **build_environment(),
         "Load average at start (1/5/15 min)": load_average(),
         "git commit": git_commit(),
     }
