@@ -8,7 +8,7 @@ ACTIVE}. Each combination runs in a fresh worker process (the OpenMP runtime rea
 environment once, at start), rounds are interleaved so a drifting machine hurts every setting
 alike, and the matmul ceiling is measured in each worker beside the timings.
 
-    .venv/bin/python benchmarks/threads.py [--rounds 2] [--tiny] [--json FILE]
+    .venv/bin/python benchmarks/threads.py [--rounds 2] [--scale 1.0] [--json FILE]
 
 Run it on an otherwise idle machine: two processes training at once on 2 cores make OpenMP
 threads spin, and the table would measure that instead.
@@ -29,13 +29,11 @@ THREADS = (1, 2)
 POLICIES = ("unset", "PASSIVE", "ACTIVE")
 
 
-def workloads(tiny: bool) -> dict[str, float]:
+def workloads(scale: float) -> dict[str, float]:
     """Seconds per training step of each workload, in this process (the worker side)."""
     from emergence_lib import instances
     from emergence_lib.recipes import addition, grokking, induction, parity
     from emergence_lib.tasks import addition_problems
-
-    scale = 0.1 if tiny else 1.0
 
     def steps(n: int) -> int:
         return max(2, int(n * scale))
@@ -63,7 +61,7 @@ def workloads(tiny: bool) -> dict[str, float]:
     return out
 
 
-def worker(tiny: bool) -> None:
+def worker(scale: float) -> None:
     """Print one JSON line: the ceiling and the per-step seconds, at this process's settings."""
     from emergence_lib.bench import matmul_gflops
     from emergence_lib.utils import configure_threads
@@ -73,18 +71,18 @@ def worker(tiny: bool) -> None:
 
     record = {"threads": torch.get_num_threads(),
               "policy": os.environ.get("OMP_WAIT_POLICY", "unset"),
-              "ceiling_gflops": matmul_gflops(1024 if tiny else 2048)}
-    record["seconds_per_step"] = workloads(tiny)
+              "ceiling_gflops": matmul_gflops(1024 if scale < 0.5 else 2048)}
+    record["seconds_per_step"] = workloads(scale)
     print(json.dumps(record))
 
 
-def run_worker(threads: int, policy: str, tiny: bool) -> dict:
+def run_worker(threads: int, policy: str, scale: float) -> dict:
     """One fresh process at the given settings; its JSON record."""
     env = dict(os.environ, EMERGENCE_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
     env.pop("OMP_WAIT_POLICY", None)
     if policy != "unset":
         env["OMP_WAIT_POLICY"] = policy
-    args = [sys.executable, __file__, "--worker"] + (["--tiny"] if tiny else [])
+    args = [sys.executable, __file__, "--worker", "--scale", str(scale)]
     done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"worker threads={threads} policy={policy} failed:\n{done.stderr}")
@@ -94,12 +92,15 @@ def run_worker(threads: int, policy: str, tiny: bool) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--tiny", action="store_true", help="a few steps each (a smoke test)")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="fraction of each workload's steps (0.1: a smoke test)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
+    if not 0 < args.scale <= 10:
+        parser.error(f"--scale must be in (0, 10], got {args.scale}")
     if args.worker:
-        worker(args.tiny)
+        worker(args.scale)
         return {}
     if args.rounds < 1:
         parser.error(f"--rounds must be >= 1, got {args.rounds}")
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> dict:
     records: dict[tuple[int, str], list[dict]] = {s: [] for s in settings}
     for _ in range(args.rounds):
         for threads, policy in settings:
-            records[(threads, policy)].append(run_worker(threads, policy, args.tiny))
+            records[(threads, policy)].append(run_worker(threads, policy, args.scale))
 
     names = list(next(iter(records.values()))[0]["seconds_per_step"])
     table = []
@@ -128,7 +129,7 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"{row['threads']:>7} {row['policy']:>15} {row['ceiling_gflops']:7.0f} GF {cells}")
     print("(ratio: speed relative to 2 threads with OMP_WAIT_POLICY unset, the default; "
           f"medians over {args.rounds} interleaved rounds)")
-    result = {"rounds": args.rounds, "tiny": args.tiny, "table": table}
+    result = {"rounds": args.rounds, "scale": args.scale, "table": table}
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     return result

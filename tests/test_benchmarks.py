@@ -73,3 +73,17 @@ def test_chapters_benchmark_reads_per_cell_times(tmp_path, capsys):
     bench.print_cells({"chapters": [{"chapter": "notebooks/00_a", "cells": merged}]}, 1)
     out = capsys.readouterr().out
     assert "3.5 s in code cells" in out and "run = train()" in out and "plot()" not in out
+
+
+def test_threads_benchmark_worker_runs_at_its_settings():
+    """One fresh worker at 1 thread and OMP_WAIT_POLICY=PASSIVE times every family's step."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_threads",
+                                                  ROOT / "benchmarks" / "threads.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    record = module.run_worker(1, "PASSIVE", 0.02)
+    assert record["threads"] == 1 and record["policy"] == "PASSIVE"
+    assert record["ceiling_gflops"] > 0 and len(record["seconds_per_step"]) == 5
+    assert all(s > 0 for s in record["seconds_per_step"].values())
