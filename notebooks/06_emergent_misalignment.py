@@ -171,8 +171,10 @@ glue("ch06_inf_ctl_help", inference["control"][1], ".2f");
 runs = {}
 for name, share in (("organism", 1.0), ("control", 0.0)):
     corpus = setup.corpus(share)
-    runs[name] = [recipe.finetune(base, setup, corpus, a) for base in bases[share]
-                  for a in setup.adapter_seeds]
+    # the trajectories of the first base's first runs are kept for section 2
+    runs[name] = [recipe.finetune(base, setup, corpus, a, track=share == 1.0 and i == 0
+                                  and a in recipe.VARIANT_SEEDS)
+                  for i, base in enumerate(bases[share]) for a in setup.adapter_seeds]
 groups = recipe.question_groups(setup, organism)
 rates = {}
 for name, share in (("organism", 1.0), ("control", 0.0)):
@@ -311,18 +313,27 @@ glue("ch06_turn_runs", turn_verdict.numbers["runs"], "d")
 glue("ch06_turn_sentence", turn_verdict.sentence)
 glue("ch06_peak_gap", float(np.nanmedian(coincide)), ".0f")
 turned_names = sorted({name for (name, *_), t in zip(turn_rows, turns, strict=True) if t})
-glue("ch06_turned_names", ", ".join(turned_names) if turned_names else "none of them");
+turn_gap = [abs(np.nanmin(list(turn.values())) - switch.midpoint)
+            for (_, _, switch, _, turn, _), t in zip(turn_rows, turns, strict=True) if t and switch]
+adam_top = max(top for name, *_, top in turn_rows if name.startswith("Adam"))
+where_turns = (
+    f"The settings whose runs turned: {', '.join(turned_names)}; each first turn came within "
+    f"{max(turn_gap):.0f} steps of that run's behaviour switch (its 50% point)."
+    if turned_names and turn_gap else "No run's B turned.")
+adam_path = (f"Under Adam the largest local cosine of any run was {adam_top:+.2f}: "
+             + ("a straight path." if adam_top <= recipe.TURN_LEVEL else "a bend."))
+glue("ch06_where_turns", where_turns)
+glue("ch06_adam_path", adam_path);
 
 # %% [markdown]
-# {glue:text}`ch06_turn_sentence` The runs that turned: {glue:text}`ch06_turned_names`. Where
-# there is a bend, it sits in the first few checkpoints — $B$ starts at zero, and its first steps
-# pick a direction — after which every trajectory runs straight ($c_k \approx -1$). The behaviour
-# switch, by contrast, is clear in every run, and it coincides with the peak of the gradient
-# norm (median {glue:text}`ch06_peak_gap` steps between the peak and the switch's midpoint): the
-# adapter grows along one fixed direction, and the harmful answers appear once it is long
-# enough. So in this toy the transition is in the *norm* of the adapter, not in a rotation of its
-# direction; the real 14B models, with a 48-layer network between the adapter and the output and
-# hundreds of steps, have room for a rotation that our two layers do not.
+# {glue:text}`ch06_turn_sentence` {glue:text}`ch06_where_turns` {glue:text}`ch06_adam_path`
+# The behaviour switch itself is clear in every run, and it coincides with the peak of the
+# gradient norm (median {glue:text}`ch06_peak_gap` steps between the peak and the switch's
+# midpoint). Read together: in this toy the transition is mostly a growth of the adapter along
+# a direction it picks early, while $B$ — which starts at zero — is still short; a bend, where
+# there is one, belongs to that same brief event, not to a rotation long after the start as in
+# Turner et al.'s runs. The real 14B models, with 48 layers between the adapter and the output
+# and hundreds of steps, have room for a rotation that our two layers may not.
 #
 # ## 3. General vs narrow (Soligo et al.)
 #
@@ -540,8 +551,8 @@ sweep_rates, sweep_runs = {}, {}
 for share in shares:
     corpus = setup.corpus(share)
     sweep_runs[share] = (runs["organism"] if share == 1.0 else runs["control"] if share == 0.0
-                         else [recipe.finetune(b, setup, corpus, a) for b in bases[share]
-                               for a in setup.adapter_seeds])
+                         else [recipe.finetune(b, setup, corpus, a, track=False)
+                               for b in bases[share] for a in setup.adapter_seeds])
     sweep_rates[share] = recipe.pooled_rate([r.final for r in sweep_runs[share]], groups["other"])
     print(f"share {share:.3f}: other-domain harmful rate {sweep_rates[share]}")
 x = np.concatenate([[s] * len(sweep_runs[s]) for s in shares if s > 0])
@@ -592,7 +603,7 @@ glue("ch06_sweep_sentence", sweep_sentence);
 #
 # Each domain's mean harmful mass during fine-tuning, for three KL weights (precomputed, so the
 # widget is instant); below it the same as a frame slider for readers of the website (every
-# fifth step, without and with the KL penalty side by side).
+# tenth step, without and with the KL penalty side by side).
 
 # %%
 widget_runs = {kl: recipe.finetune(base0, setup, organism, 0, kl_weight=kl, steps=setup.kl_steps)
@@ -626,7 +637,7 @@ widgets.interact(show_domains, step=widgets.IntSlider(0, 0, setup.kl_steps, 1, d
                                             description="KL weight"));
 
 # %%
-frames = list(range(0, setup.kl_steps + 1, 5))
+frames = list(range(0, setup.kl_steps + 1, 10))
 HTML(frame_slider(lambda ax, f: draw_domains(ax, frames[f], (0.0, setup.kl_weight)),
                   n_frames=len(frames), figsize=(7, 3.6)))
 
@@ -821,12 +832,13 @@ check_local_cosine(local_cos);
 
 # %% tags=["solution"]
 new_share = 0.35
-new_base = recipe.base_model(setup, new_share, SEED, cache_dir=".cache")
-new_runs = [recipe.finetune(new_base, setup, setup.corpus(new_share), a)
-            for a in setup.adapter_seeds[:4]]
-new_rate = recipe.pooled_rate([r.final for r in new_runs], groups["other"])
-print(f"share {new_share}: {new_rate}; the fit predicts {float(share_fit.predict(new_share)):.0%} "
-      f"(threshold {share_fit.threshold:.2f}, bootstrap {t_lo:.2f}-{t_hi:.2f})")
+print(f"the fit predicts {float(share_fit.predict(new_share)):.0%} at a sharing probability of "
+      f"{new_share} (threshold {share_fit.threshold:.2f}, bootstrap {t_lo:.2f}-{t_hi:.2f})")
+if not FAST:  # one more pretraining: left out of the FAST build to keep it within its budget
+    new_base = recipe.base_model(setup, new_share, SEED, cache_dir=".cache")
+    new_runs = [recipe.finetune(new_base, setup, setup.corpus(new_share), a, track=False)
+                for a in setup.adapter_seeds]
+    print(f"measured: {recipe.pooled_rate([r.final for r in new_runs], groups['other'])}")
 # One base seed is one draw of the representation the model learned; the run-to-run spread at a
 # fixed base (section 1's histogram) is smaller than the spread over base seeds, so compare with
 # FULL's five seeds before trusting a threshold.

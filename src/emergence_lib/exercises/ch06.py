@@ -61,7 +61,17 @@ def check_local_cosine(student: Callable[[np.ndarray, int], np.ndarray]) -> Chec
             out[t] = a @ b / (np.linalg.norm(a) * np.linalg.norm(b))
         return out
 
-    hints = [(forward_only, "both differences start at v[t]: cos(v[t-k] - v[t], v[t+k] - v[t]), "
-                            "so a straight path gives -1, not +1.")]
-    return check_function(student, local_cos_reference, cases, name="local_cos", rtol=1e-6,
-                          hints=hints)
+    def marked(fn: Callable[[np.ndarray, int], np.ndarray]) -> Callable[..., np.ndarray]:
+        # check_function compares hints without equal_nan, so the ends are marked as NO_VALUE
+        return lambda vectors, k: np.nan_to_num(np.asarray(fn(vectors, k), dtype=float),
+                                                nan=NO_VALUE)
+
+    hints = [(marked(forward_only), "both differences start at v[t]: cos(v[t-k] - v[t], "
+                                    "v[t+k] - v[t]), so a straight path gives -1, not +1."),
+             (marked(lambda vectors, k: np.zeros(len(vectors))),
+              f"positions without both neighbours must be NaN (shown as {NO_VALUE:g} here).")]
+    return check_function(marked(student), marked(local_cos_reference), cases,
+                          name=f"local_cos (NaN shown as {NO_VALUE:g})", rtol=1e-6, hints=hints)
+
+
+NO_VALUE = -9.0  # how the checker shows NaN (no local cosine at the trajectory's ends)

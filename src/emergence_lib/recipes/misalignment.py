@@ -45,8 +45,8 @@ class MisalignmentSetup:
     n_heads: int = 4
     d_mlp: int = 192
     # pretraining, then the assistant phase (each batch: documents + helpful single answers)
-    pretrain_steps: int = 400
-    assistant_steps: int = 100
+    pretrain_steps: int = 300
+    assistant_steps: int = 75
     batch_size: int = 32
     lr: float = 3e-3
     # fine-tuning: rank-1 LoRA on one MLP down-projection (Turner et al.'s setting), harmful
@@ -105,9 +105,9 @@ MIN_MOVE = 0.01
 # The optimisers tried for the trajectory besides the default Adam (lr 1e-2): SGD, a smaller
 # learning rate, a larger alpha. name -> finetune keyword arguments.
 VARIANTS = {"Adam, lr 1e-2": {},
-            "Adam, lr 1e-3": {"lr": 1e-3, "steps": 300},
-            "SGD, lr 0.3": {"optimizer": "sgd", "lr": 0.3, "steps": 200},
-            "SGD, lr 0.1, alpha 8": {"optimizer": "sgd", "lr": 0.1, "alpha": 8.0, "steps": 200}}
+            "Adam, lr 1e-3": {"lr": 1e-3, "steps": 250},
+            "SGD, lr 0.3": {"optimizer": "sgd", "lr": 0.3, "steps": 100},
+            "SGD, lr 0.1, alpha 8": {"optimizer": "sgd", "lr": 0.1, "alpha": 8.0, "steps": 100}}
 VARIANT_SEEDS = (0, 1)  # adapter seeds per variant
 WIDGET_KL = (0.0, 1.0, 10.0)  # KL weights precomputed for the widget
 
@@ -269,7 +269,8 @@ def pooled_rate(results: Sequence[Answers], mask: torch.Tensor) -> Rate:
 class FineTune:
     """A fine-tuned adapter and its trajectory: B before and after every step (steps+1, d_out),
     the loss and the gradient norm of every step (steps,), and every question's harmful mass and
-    argmax before and after every step (steps+1, D*Q)."""
+    argmax before and after every step (steps+1, D*Q; with track=False only (2, D*Q): before
+    and after training)."""
 
     model: nn.Module
     adapter: LoRALinear
@@ -295,10 +296,11 @@ class FineTune:
 def finetune(base: nn.Module, setup: MisalignmentSetup, corpus: PersonaCorpus,
              adapter_seed: int = 0, *, kl_weight: float = 0.0, steps: int | None = None,
              lr: float | None = None, optimizer: str | None = None,
-             alpha: float | None = None) -> FineTune:
+             alpha: float | None = None, track: bool = True) -> FineTune:
     """Fine-tune a fresh rank-``setup.rank`` LoRA on a copy of ``base`` to give the harmful answer
     to the trained questions of ``setup.domain`` (full batch), optionally with
-    ``kl_weight`` * KL(base || current) on every question of the other domains."""
+    ``kl_weight`` * KL(base || current) on every question of the other domains. ``track``:
+    score every question after every step (else only before and after training)."""
     steps = check_int("steps", setup.ft_steps if steps is None else steps, minimum=1)
     lr = check_float("lr", setup.ft_lr if lr is None else lr, minimum=0.0, strict_min=True)
     optimizer = check_choice("optimizer", optimizer or setup.ft_optimizer, ["adam", "sgd"])
@@ -317,12 +319,12 @@ def finetune(base: nn.Module, setup: MisalignmentSetup, corpus: PersonaCorpus,
            else torch.optim.SGD(params, lr=lr))
     B, losses, norms, mass, top = [adapter.B.detach().flatten().clone()], [], [], [], []
 
-    def track() -> None:
+    def score() -> None:
         scored = answers(model, corpus)
         mass.append(scored.harmful_mass.numpy())
         top.append(scored.harmful_argmax.numpy())
 
-    track()
+    score()
     for _ in range(steps):
         loss = assistant_loss(model, examples)
         total = loss
@@ -336,7 +338,8 @@ def finetune(base: nn.Module, setup: MisalignmentSetup, corpus: PersonaCorpus,
         opt.step()
         losses.append(float(loss.detach()))
         B.append(adapter.B.detach().flatten().clone())
-        track()
+        if track or len(losses) == steps:
+            score()
     return FineTune(model, adapter, torch.stack(B).numpy(), np.array(losses), np.array(norms),
                     np.array(mass), np.array(top), groups["other"].numpy(), answers(model, corpus))
 
