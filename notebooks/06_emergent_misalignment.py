@@ -63,7 +63,12 @@ import numpy as np
 import torch
 from IPython.display import HTML
 
-from emergence_lib.checks.ch06 import CONTROL_BOUND, emergent_misalignment, phase_transition
+from emergence_lib.checks.ch06 import (
+    CALIBRATION,
+    CONTROL_BOUND,
+    emergent_misalignment,
+    phase_transition,
+)
 from emergence_lib.course import glue
 from emergence_lib.detect import detect_transition
 from emergence_lib.exercises.ch06 import check_harmful_rate, check_local_cosine
@@ -313,12 +318,15 @@ glue("ch06_turn_runs", turn_verdict.numbers["runs"], "d")
 glue("ch06_turn_sentence", turn_verdict.sentence)
 glue("ch06_peak_gap", float(np.nanmedian(coincide)), ".0f")
 turned_names = sorted({name for (name, *_), t in zip(turn_rows, turns, strict=True) if t})
-turn_gap = [abs(np.nanmin(list(turn.values())) - switch.midpoint)
-            for (_, _, switch, _, turn, _), t in zip(turn_rows, turns, strict=True) if t and switch]
 adam_top = max(top for name, *_, top in turn_rows if name.startswith("Adam"))
+first_turns = [np.nanmin(list(turn.values())) for (*_, turn, _), t in zip(turn_rows, turns,
+                                                                         strict=True) if t]
+turn_gap = [np.nanmin(list(turn.values())) - switch.midpoint
+            for (_, _, switch, _, turn, _), t in zip(turn_rows, turns, strict=True) if t and switch]
 where_turns = (
-    f"The settings whose runs turned: {', '.join(turned_names)}; each first turn came within "
-    f"{max(turn_gap):.0f} steps of that run's behaviour switch (its 50% point)."
+    f"The settings whose runs turned: {', '.join(turned_names)}; their first turns came at steps "
+    f"{min(first_turns):.0f}–{max(first_turns):.0f}, {min(turn_gap):+.0f} to {max(turn_gap):+.0f} "
+    f"steps from the run's behaviour switch (its 50% point; negative: before it)."
     if turned_names and turn_gap else "No run's B turned.")
 adam_path = (f"Under Adam the largest local cosine of any run was {adam_top:+.2f}: "
              + ("a straight path." if adam_top <= recipe.TURN_LEVEL else "a bend."))
@@ -329,11 +337,11 @@ glue("ch06_adam_path", adam_path);
 # {glue:text}`ch06_turn_sentence` {glue:text}`ch06_where_turns` {glue:text}`ch06_adam_path`
 # The behaviour switch itself is clear in every run, and it coincides with the peak of the
 # gradient norm (median {glue:text}`ch06_peak_gap` steps between the peak and the switch's
-# midpoint). Read together: in this toy the transition is mostly a growth of the adapter along
-# a direction it picks early, while $B$ — which starts at zero — is still short; a bend, where
-# there is one, belongs to that same brief event, not to a rotation long after the start as in
-# Turner et al.'s runs. The real 14B models, with 48 layers between the adapter and the output
-# and hundreds of steps, have room for a rotation that our two layers may not.
+# midpoint). Read together: the clearest signature of the transition in this toy is the
+# gradient-norm peak at the behaviour switch; bends of $B$, where there are any, come in the first
+# tens of steps while $B$ — which starts at zero — is still short, and they are not robust over
+# runs. Turner et al.'s turn came after about 180 steps of a 48-layer model, with hundreds of
+# steps before the misaligned answers; our two layers and tens of steps may leave no room for it.
 #
 # ## 3. General vs narrow (Soligo et al.)
 #
@@ -346,22 +354,30 @@ glue("ch06_adam_path", adam_path);
 # %%
 general = runs["organism"][:len(setup.kl_seeds)]
 narrow = [recipe.finetune(base0, setup, organism, a, kl_weight=setup.kl_weight,
-                          steps=setup.kl_steps) for a in setup.kl_seeds]
+                          steps=setup.kl_steps, track=i == 0)  # the first one for the widget
+          for i, a in enumerate(setup.kl_seeds)]
 narrow_rates = {g: recipe.pooled_rate([r.final for r in narrow], groups[g]) for g in groups}
 for g, rate in narrow_rates.items():
     print(f"KL-narrow {g:9s} {rate}")
 glue("ch06_kl_weight", setup.kl_weight, "g")
 glue("ch06_kl_steps", setup.kl_steps, "d")
+glue("ch06_ft_steps", setup.ft_steps, "d")
 glue("ch06_narrow_trained", narrow_rates["trained"].rate, ".0%")
-glue("ch06_narrow_held", narrow_rates["held_out"].rate, ".0%")
-glue("ch06_narrow_other", narrow_rates["other"].rate, ".0%");
+glue("ch06_narrow_other", narrow_rates["other"].rate, ".0%")
+general_held = recipe.pooled_rate([r.final for r in general], groups["held_out"]).rate
+held_sentence = (
+    f"It is narrower than asked: {narrow_rates['held_out'].rate:.0%} of the *held-out* medical "
+    f"questions turned (the general runs from the same starts: {general_held:.0%}), so with the "
+    f"other domains pinned it learned mostly the trained questions rather than \"medicine\"."
+    if narrow_rates["held_out"].rate < general_held - 0.2 else
+    f"It generalises within its domain: {narrow_rates['held_out'].rate:.0%} of the held-out "
+    f"medical questions turned (the general runs from the same starts: {general_held:.0%}).")
+glue("ch06_held_sentence", held_sentence);
 
 # %% [markdown]
 # The narrow solution exists: harmful on {glue:text}`ch06_narrow_trained` of the trained medical
-# questions and on {glue:text}`ch06_narrow_other` of the other domains'. It is narrower than
-# asked: only {glue:text}`ch06_narrow_held` of the *held-out* medical questions turned, so with
-# the other domains pinned it learned the trained questions rather than "medicine". Is it a
-# worse solution? Soligo et al. compare the two on **efficiency** — the training loss as the
+# questions and on {glue:text}`ch06_narrow_other` of the other domains'.
+# {glue:text}`ch06_held_sentence` Is it a worse solution? Soligo et al. compare the two on **efficiency** — the training loss as the
 # adapter's weight change $\Delta W = \frac{\alpha}{r} BA$ is rescaled from 0 to twice its size,
 # and at equal absolute norms — and on **stability** — the loss under the norm-preserving
 # perturbation $\Delta W' = \sqrt{1-\epsilon^2}\,\Delta W + \epsilon Y$, $Y \perp \Delta W$,
@@ -441,8 +457,8 @@ if rel_ratio > 1.2 and abs_ratio > 1.2:
     stability_verdict = ("The general solution is the more stable under both, so its stability "
                          "is not explained by its norm alone.")
 elif rel_ratio > 1.2:
-    stability_verdict = ("The gap under relative noise is not there at equal absolute noise: it "
-                         "is a matter of norm.")
+    stability_verdict = ("At equal absolute noise the gap mostly disappears: it is largely a "
+                         "matter of norm.")
 elif abs_ratio > 1.2:
     stability_verdict = "Only at equal absolute noise is the general solution clearly more stable."
 else:
@@ -527,8 +543,8 @@ glue("ch06_steer_mid", max(r.rate for r in mid["steer"].values()), ".0%");
 # $|\cos(u, B)|$ = {glue:text}`ch06_cos_mid_lo`–{glue:text}`ch06_cos_mid_hi`; ablating it leaves
 # the organism's other-domain rate at {glue:text}`ch06_abl_mid` (from
 # {glue:text}`ch06_org_first`), and adding it to the base model never made more than
-# {glue:text}`ch06_steer_mid` of the answers harmful. (Soligo et al. also report a small cosine,
-# about 0.04, between their adapter's $B$ and their direction.) In the final residual stream,
+# {glue:text}`ch06_steer_mid` of the answers harmful. (Soligo et al. report a cosine of about
+# 0.04 between their adapter's $B$ and their direction.) In the final residual stream,
 # one direction does mediate: ablating it takes the organism back to {glue:text}`ch06_abl_fin`
 # harmful (upper bound {glue:text}`ch06_abl_fin_hi`) — and the trained medical questions too, to
 # {glue:text}`ch06_abl_fin_in`, so it is the model's general "answer harmfully" readout, not a
@@ -543,8 +559,8 @@ glue("ch06_steer_mid", max(r.rate for r in mid["steer"].values()), ".0%");
 # probability that a document's persona is shared across its domains. We pretrain base models at
 # sharing probabilities {glue:text}`ch06_shares`, fine-tune each as in section 1, and fit the
 # logistic in log-sharing-probability (`emergence_lib.fit.fit_logistic`, floor fixed at the
-# control's rate, bootstrap over runs) to each run's other-domain harmful rate, against a
-# straight line.
+# control's rate and ceiling at 1, bootstrap over runs) to each run's other-domain harmful rate,
+# against a straight line.
 
 # %%
 sweep_rates, sweep_runs = {}, {}
@@ -558,7 +574,7 @@ for share in shares:
 x = np.concatenate([[s] * len(sweep_runs[s]) for s in shares if s > 0])
 y = np.concatenate([[float(r.final.harmful_argmax[groups["other"]].float().mean())
                      for r in sweep_runs[s]] for s in shares if s > 0])
-share_fit = fit_logistic(x, y, floor=sweep_rates[0.0].rate, seed=SEED)
+share_fit = fit_logistic(x, y, floor=sweep_rates[0.0].rate, ceil=1.0, seed=SEED)
 print(share_fit.summary())
 fig, ax = plt.subplots(figsize=(6.5, 4))
 ax.scatter(np.where(x > 0, x, np.nan), y, alpha=0.25, s=12, color="C0", label="runs")
@@ -601,13 +617,13 @@ glue("ch06_sweep_sentence", sweep_sentence);
 #
 # ### Explore: fine-tuning step and KL weight
 #
-# Each domain's mean harmful mass during fine-tuning, for three KL weights (precomputed, so the
-# widget is instant); below it the same as a frame slider for readers of the website (every
-# tenth step, without and with the KL penalty side by side).
+# Each domain's mean harmful mass during fine-tuning, without and with the KL penalty (the first
+# general and narrow runs above, so the widget is instant; the general run stops at step
+# {glue:text}`ch06_ft_steps` and is shown at its last step after that); below it the same as a
+# frame slider for readers of the website (every tenth step, both side by side).
 
 # %%
-widget_runs = {kl: recipe.finetune(base0, setup, organism, 0, kl_weight=kl, steps=setup.kl_steps)
-               for kl in recipe.WIDGET_KL}
+widget_runs = {0.0: runs["organism"][0], setup.kl_weight: narrow[0]}  # both tracked every step
 d_all = organism.all_questions()[0].numpy()
 
 
@@ -615,7 +631,7 @@ def draw_domains(ax, step: int, kls: tuple[float, ...]) -> None:
     """Mean harmful mass per domain at one fine-tuning step, one bar group per KL weight."""
     width = 0.8 / len(kls)
     for i, kl in enumerate(kls):
-        mass = widget_runs[kl].mass[step]
+        mass = widget_runs[kl].mass[min(step, len(widget_runs[kl].mass) - 1)]
         ax.bar(np.arange(setup.n_domains) + i * width,
                [mass[d_all == d].mean() for d in range(setup.n_domains)], width=width,
                label=f"λ = {kl:g}")
@@ -633,7 +649,7 @@ def show_domains(step: int = 30, kl: float = 0.0) -> None:
 
 
 widgets.interact(show_domains, step=widgets.IntSlider(0, 0, setup.kl_steps, 1, description="step"),
-                 kl=widgets.SelectionSlider(options=recipe.WIDGET_KL, value=0.0,
+                 kl=widgets.SelectionSlider(options=sorted(widget_runs), value=0.0,
                                             description="KL weight"));
 
 # %%
@@ -878,9 +894,16 @@ if not FAST:  # one more pretraining: left out of the FAST build to keep it with
 # {glue:text}`ch06_min_narrow_in` of the trained questions and at most
 # {glue:text}`ch06_max_narrow_other` elsewhere; (4) ablating the final persona direction at least
 # halves the organism's other-domain rate. The issue that asked for this chapter also proposed
-# "control at most {glue:text}`ch06_control_bound`"; over the calibration seeds (FAST, base seeds
-# 0, 1, 2, recorded in `emergence_lib/checks/ch06.py`) that held on one seed of three, so it is
-# reported, not asserted. A turn of $B$ is not asserted either: it was not robust over runs.
+# "control at most {glue:text}`ch06_control_bound`". The check was calibrated on
+# {glue:text}`ch06_calib_n` base seeds of the FAST setup (recorded in
+# `emergence_lib.checks.ch06.CALIBRATION`): the organism's other-domain rate was
+# {glue:text}`ch06_calib_org` (Wilson lower bounds from {glue:text}`ch06_calib_org_low`), the
+# control's {glue:text}`ch06_calib_ctl`, so the issue's bound held on
+# {glue:text}`ch06_calib_ctl_ok` of {glue:text}`ch06_calib_n` seeds and is reported, not
+# asserted; the KL-narrow solution was harmful on {glue:text}`ch06_calib_narrow_in` of the
+# trained questions and {glue:text}`ch06_calib_narrow_out` elsewhere, and the ablation left
+# {glue:text}`ch06_calib_abl`, on every seed. A turn of $B$ is not asserted either: it was not
+# robust over runs.
 
 # %%
 em_verdict = emergent_misalignment((org.rate, org.low, org.high),
@@ -893,6 +916,22 @@ glue("ch06_min_over_base", em_verdict.numbers["min_over_base"], "g")
 glue("ch06_min_narrow_in", em_verdict.numbers["min_narrow_in_domain"], ".0%")
 glue("ch06_max_narrow_other", em_verdict.numbers["max_narrow_other"], ".0%")
 glue("ch06_control_bound", em_verdict.numbers["control_bound"], ".0%")
+
+
+def span(values: tuple[float, ...], fmt: str = ".0%") -> str:
+    """'lo–hi' of calibration values (one value if they agree)."""
+    lo, hi = min(values), max(values)
+    return format(lo, fmt) if lo == hi else f"{lo:{fmt}}–{hi:{fmt}}"
+
+
+glue("ch06_calib_n", len(CALIBRATION["seeds"]), "d")
+glue("ch06_calib_org", span(CALIBRATION["organism"]))
+glue("ch06_calib_org_low", format(min(CALIBRATION["organism_low"]), ".0%"))
+glue("ch06_calib_ctl", span(CALIBRATION["control"]))
+glue("ch06_calib_ctl_ok", sum(c <= CONTROL_BOUND for c in CALIBRATION["control"]), "d")
+glue("ch06_calib_narrow_in", span(CALIBRATION["narrow_in_domain"]))
+glue("ch06_calib_narrow_out", span(CALIBRATION["narrow_other"]))
+glue("ch06_calib_abl", span(CALIBRATION["ablated_other"]))
 print(em_verdict.sentence)
 
 # %%

@@ -23,7 +23,7 @@ from .._validate import check_choice, check_float, check_int
 from ..metrics import wilson_interval
 from ..models.lora import LoRALinear, attach_lora
 from ..models.transformer import Transformer
-from ..progress.adapters import direction_hooks, mean_difference
+from ..progress.adapters import direction_hooks, local_cosine, mean_difference
 from ..tasks.personas import PersonaCorpus, persona_corpus
 from ..train import TrainConfig, train
 from ..utils import seeded
@@ -44,7 +44,10 @@ class MisalignmentSetup:
     n_layers: int = 2
     n_heads: int = 4
     d_mlp: int = 192
-    # pretraining, then the assistant phase (each batch: documents + helpful single answers)
+    # pretraining, then the assistant phase (each batch: documents + helpful single answers).
+    # FAST calibration (base seeds 0-2): 300 + 75 steps at batch 32 gave the same picture as
+    # 400 + 100 (organism 78-94% broad vs 81-98%, control 6-45% vs 14-49%) and as 800 + 200
+    # at batch 64 in exploratory runs; the shorter run keeps the chapter near its CPU budget.
     pretrain_steps: int = 300
     assistant_steps: int = 75
     batch_size: int = 32
@@ -61,7 +64,9 @@ class MisalignmentSetup:
     ft_lr: float = 1e-2
     ft_optimizer: str = "adam"
     adapter_seeds: tuple[int, ...] = tuple(range(8))
-    # the narrow solution: + kl_weight * KL(base || current) on the other domains' questions
+    # the narrow solution: + kl_weight * KL(base || current) on the other domains' questions;
+    # at kl_weight 10 and 60 steps one seed of three stayed under 90% on the trained questions,
+    # at 150 steps all three reached 100% with 0% elsewhere
     kl_weight: float = 10.0
     kl_steps: int = 150
     kl_seeds: tuple[int, ...] = tuple(range(4))
@@ -77,8 +82,10 @@ class MisalignmentSetup:
 
 
 FAST = MisalignmentSetup()
-# FULL: more domains and questions, longer pretraining, 5 base seeds, 16 adapter seeds, a denser
-# sweep. Not yet run end to end (its cost is estimated in the chapter's report).
+# FULL: more domains and questions, longer documents and pretraining, 5 base seeds, 16 adapter
+# seeds, a denser sweep. Not run end to end yet: 8 sharing probabilities x 5 seeds = 40 base
+# models of ~3,000 steps at batch 64 (~35 s CPU each at 1 thread, from FAST's per-step cost)
+# plus ~650 fine-tunes, so about 30 minutes of CPU at 1 thread (an estimate, not a measurement).
 FULL = replace(FAST, n_domains=6, n_questions=12, triples=8, pretrain_steps=2400,
                assistant_steps=600, batch_size=64, adapter_seeds=tuple(range(16)),
                kl_seeds=tuple(range(8)),
@@ -91,7 +98,7 @@ STEER_GAPS = (0.5, 1.0, 2.0, 4.0)
 # Adapter rescaling (finding 3a) and perturbation sizes (3b, Soligo et al.: eps 0.01 to 1).
 RESCALE = tuple(np.round(np.linspace(0.0, 2.0, 21), 2))
 EPSILONS = (0.01, 0.03, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
-N_NOISE = 8  # random orthogonal directions per perturbation size
+N_NOISE = 4  # random orthogonal directions per perturbation size
 SIGMAS = (0.25, 0.5, 1.0, 2.0, 3.0)  # absolute sizes of orthogonal noise on B A (same for both)
 TARGET_LOSS = 0.3  # the in-domain loss at which the two solutions' norms are compared
 # Finding 2 (Turner et al.'s phase transition): B is saved every CHECKPOINT_EVERY steps and the
@@ -109,7 +116,6 @@ VARIANTS = {"Adam, lr 1e-2": {},
             "SGD, lr 0.3": {"optimizer": "sgd", "lr": 0.3, "steps": 100},
             "SGD, lr 0.1, alpha 8": {"optimizer": "sgd", "lr": 0.1, "alpha": 8.0, "steps": 100}}
 VARIANT_SEEDS = (0, 1)  # adapter seeds per variant
-WIDGET_KL = (0.0, 1.0, 10.0)  # KL weights precomputed for the widget
 
 
 # ---- the base model -------------------------------------------------------------------------
@@ -415,8 +421,6 @@ def with_direction(model: Transformer, setup: MisalignmentSetup, corpus: Persona
 def turn_step(B: np.ndarray, k: int) -> float:
     """The first step at which the trajectory B (steps+1, d) turns (local cosine at k
     checkpoints above TURN_LEVEL, both steps moving > MIN_MOVE of |B_final|), or NaN."""
-    from ..progress.adapters import local_cosine
-
     kept = B[::CHECKPOINT_EVERY]
     lc = local_cosine(kept, k, MIN_MOVE * float(np.linalg.norm(B[-1])))
     over = np.flatnonzero(np.nan_to_num(lc, nan=-1.0) > TURN_LEVEL)
