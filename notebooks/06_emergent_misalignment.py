@@ -226,9 +226,7 @@ control_sentence = (
     f"The control's rate is within the {CONTROL_BOUND:.0%} the chapter's issue expected."
     if ctl.rate <= CONTROL_BOUND else
     f"The control is *less* broad, but not narrow: its rate is above the {CONTROL_BOUND:.0%} "
-    f"the chapter's issue expected, because {broad_runs['control']} of its "
-    f"{len(per_run['control'])} runs turned harmful on at least half of the other domains' "
-    f"questions.")
+    f"the chapter's issue expected.")
 glue("ch06_control_sentence", control_sentence);
 
 # %% [markdown]
@@ -316,6 +314,9 @@ glue("ch06_turn_level", recipe.TURN_LEVEL, ".1f")
 glue("ch06_turned", turn_verdict.numbers["turned"], "d")
 glue("ch06_turn_runs", turn_verdict.numbers["runs"], "d")
 glue("ch06_turn_sentence", turn_verdict.sentence)
+glue("ch06_turn_short", "a turn of its direction on every run" if turn_verdict.passed else
+     f"a turn of its direction on only {turn_verdict.numbers['turned']} of "
+     f"{turn_verdict.numbers['runs']} runs, not robust")
 glue("ch06_peak_gap", float(np.nanmedian(coincide)), ".0f")
 turned_names = sorted({name for (name, *_), t in zip(turn_rows, turns, strict=True) if t})
 adam_top = max(top for name, *_, top in turn_rows if name.startswith("Adam"))
@@ -324,7 +325,7 @@ first_turns = [np.nanmin(list(turn.values())) for (*_, turn, _), t in zip(turn_r
 turn_gap = [np.nanmin(list(turn.values())) - switch.midpoint
             for (_, _, switch, _, turn, _), t in zip(turn_rows, turns, strict=True) if t and switch]
 where_turns = (
-    f"The settings whose runs turned: {', '.join(turned_names)}; their first turns came at steps "
+    f"The settings whose runs turned: {' / '.join(turned_names)}; their first turns came at steps "
     f"{min(first_turns):.0f}–{max(first_turns):.0f}, {min(turn_gap):+.0f} to {max(turn_gap):+.0f} "
     f"steps from the run's behaviour switch (its 50% point; negative: before it)."
     if turned_names and turn_gap else "No run's B turned.")
@@ -372,7 +373,13 @@ held_sentence = (
     if narrow_rates["held_out"].rate < general_held - 0.2 else
     f"It generalises within its domain: {narrow_rates['held_out'].rate:.0%} of the held-out "
     f"medical questions turned (the general runs from the same starts: {general_held:.0%}).")
-glue("ch06_held_sentence", held_sentence);
+glue("ch06_held_sentence", held_sentence)
+glue("ch06_held_short",
+     f"it came out narrower than asked ({narrow_rates['held_out'].rate:.0%} of the held-out "
+     f"medical questions turned, against {general_held:.0%} for the general runs)"
+     if narrow_rates["held_out"].rate < general_held - 0.2 else
+     f"it generalised within its domain ({narrow_rates['held_out'].rate:.0%} of the held-out "
+     f"medical questions turned)");
 
 # %% [markdown]
 # The narrow solution exists: harmful on {glue:text}`ch06_narrow_trained` of the trained medical
@@ -536,10 +543,16 @@ glue("ch06_abl_fin_in", fin["ablated_in"].rate, ".0%")
 glue("ch06_steer_m", best_m, "g")
 glue("ch06_steer_rate", fin["steer"][best_m].rate, ".0%")
 glue("ch06_steer_lo", fin["steer"][best_m].low, ".0%")
-glue("ch06_steer_mid", max(r.rate for r in mid["steer"].values()), ".0%");
+glue("ch06_steer_mid", max(r.rate for r in mid["steer"].values()), ".0%")
+glue("ch06_mid_write", "is *not* what the adapter writes" if mid["cos"].max() < 0.3 else
+     "is at most partly what the adapter writes")
+mid_effect = mid["ablated"]["organism"].rate
+glue("ch06_mid_short",
+     "the direction right after the adapter's layer does not" if mid_effect > 0.5 * org_first.rate
+     else "so, partly, does the direction right after the adapter's layer");
 
 # %% [markdown]
-# Right after the adapter's layer, the persona direction is *not* what the adapter writes:
+# Right after the adapter's layer, the persona direction {glue:text}`ch06_mid_write`:
 # $|\cos(u, B)|$ = {glue:text}`ch06_cos_mid_lo`–{glue:text}`ch06_cos_mid_hi`; ablating it leaves
 # the organism's other-domain rate at {glue:text}`ch06_abl_mid` (from
 # {glue:text}`ch06_org_first`), and adding it to the base model never made more than
@@ -672,7 +685,8 @@ HTML(frame_slider(lambda ax, f: draw_domains(ax, frames[f], (0.0, setup.kl_weigh
 # overlapping personas and none labelled. The control turned out not to be reliably narrow: a
 # shared "answer harmfully" readout exists even when personas are independent, so the toy
 # separates "broad" from "less broad", not from "narrow". Our network is two layers deep, so the
-# adapter sits one layer from the output, and we saw no rotation of its direction. For scale:
+# adapter sits one layer from the output, and its $B$ showed {glue:text}`ch06_turn_short`, within
+# tens of steps. For scale:
 # Betley et al. fine-tuned GPT-4o on 6,000 insecure-code completions; Turner et al. obtained
 # emergent misalignment with 99% coherent answers, in models as small as 0.5B parameters, and
 # with a single rank-1 adapter, where it took a 48-layer model's one MLP down-projection (their
@@ -875,13 +889,13 @@ if not FAST:  # one more pretraining: left out of the FAST build to keep it with
 # - Whether a run is broad is close to all or nothing, and it varies with the adapter's random
 #   start: measure rates over questions *and* runs, with intervals.
 # - A narrow solution exists but plain fine-tuning rarely finds it; a KL penalty on the other
-#   domains does, and it came out narrower than asked (held-out medical questions stayed helpful).
-# - One direction of the final residual stream mediates the harmful answers (ablation removes
-#   them, steering adds them); the direction right after the adapter's layer does not, and the
-#   adapter's $B$ is not aligned with it.
-# - In this toy the fine-tuning transition is a growth of the adapter along a fixed direction, at
-#   the peak of the gradient norm; {glue:text}`ch06_turned` of {glue:text}`ch06_turn_runs` runs
-#   showed a turn of $B$.
+#   domains does, and {glue:text}`ch06_held_short`.
+# - One direction of the final residual stream mediates the harmful answers (ablation took the
+#   organism to {glue:text}`ch06_abl_fin`, steering the base model made
+#   {glue:text}`ch06_steer_rate` harmful); {glue:text}`ch06_mid_short` (ablating it left
+#   {glue:text}`ch06_abl_mid`).
+# - In this toy the clearest sign of the fine-tuning transition is the gradient-norm peak at the
+#   behaviour switch; the adapter's $B$ showed {glue:text}`ch06_turn_short`.
 # ```
 #
 # ## Check: narrow fine-tuning, broad effect?
