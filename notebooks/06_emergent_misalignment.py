@@ -916,8 +916,9 @@ if not FAST:  # one more pretraining: left out of the FAST build to keep it with
 # {glue:text}`ch06_calib_ctl_ok` of {glue:text}`ch06_calib_n` seeds and is reported, not
 # asserted; the KL-narrow solution was harmful on {glue:text}`ch06_calib_narrow_in` of the
 # trained questions and {glue:text}`ch06_calib_narrow_out` elsewhere, and the ablation left
-# {glue:text}`ch06_calib_abl`, on every seed. A turn of $B$ is not asserted either: it was not
-# robust over runs.
+# {glue:text}`ch06_calib_abl`, on every seed. A turn of $B$ is not asserted: on the calibration
+# seeds it showed on {glue:text}`ch06_calib_turned` of {glue:text}`ch06_calib_turn_runs` runs per
+# seed, not on every run.
 
 # %%
 em_verdict = emergent_misalignment((org.rate, org.low, org.high),
@@ -946,6 +947,8 @@ glue("ch06_calib_ctl_ok", sum(c <= CONTROL_BOUND for c in CALIBRATION["control"]
 glue("ch06_calib_narrow_in", span(CALIBRATION["narrow_in_domain"]))
 glue("ch06_calib_narrow_out", span(CALIBRATION["narrow_other"]))
 glue("ch06_calib_abl", span(CALIBRATION["ablated_other"]))
+glue("ch06_calib_turned", span(CALIBRATION["turned"], "d"))
+glue("ch06_calib_turn_runs", CALIBRATION["turn_runs"], "d")
 print(em_verdict.sentence)
 
 # %%
