@@ -623,7 +623,11 @@ print(sweep_sentence)
 glue("ch06_sweep_sentence", sweep_sentence);
 
 # %% [markdown]
-# {glue:text}`ch06_sweep_sentence` FULL mode sweeps more sharing probabilities on five base seeds.
+# {glue:text}`ch06_sweep_sentence` FULL mode sweeps more sharing probabilities on five base seeds;
+# it has not been validated end to end, and a probe of its larger setup (six domains of twelve
+# questions, one base seed) found the control nearly as broad as the organism (recorded in
+# `emergence_lib.recipes.misalignment`): the contrast of this page is not yet shown to survive
+# scale.
 # The point is the axis: what decides whether narrow fine-tuning spreads is not the model's size
 # but the structure of what it learned in pretraining — here, by construction, one latent
 # persona.

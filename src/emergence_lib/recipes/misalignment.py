@@ -83,9 +83,13 @@ class MisalignmentSetup:
 
 FAST = MisalignmentSetup()
 # FULL: more domains and questions, longer documents and pretraining, 5 base seeds, 16 adapter
-# seeds, a denser sweep. Not run end to end yet: 8 sharing probabilities x 5 seeds = 40 base
-# models of ~3,000 steps at batch 64 (~35 s CPU each at 1 thread, from FAST's per-step cost)
-# plus ~650 fine-tunes, so about 30 minutes of CPU at 1 thread (an estimate, not a measurement).
+# seeds, a denser sweep. Not run end to end: 8 sharing probabilities x 5 seeds = 40 base models
+# at a measured ~60 s CPU each (1 thread, shared machine) plus ~650 fine-tunes of 0.1-0.6 s, so
+# about 45 minutes of CPU at 1 thread (an estimate from that probe, not a measurement of the
+# chapter). The probe (base seed 0, 4 adapter seeds) is a warning: the organism turned harmful
+# on 95% [91%, 97%] of the other domains' questions but the control on 91% [87%, 94%], so at
+# this scale the check's "control below the organism" would fail; the KL-narrow solution held
+# (100% trained, 0% elsewhere). FULL is not validated.
 FULL = replace(FAST, n_domains=6, n_questions=12, triples=8, pretrain_steps=2400,
                assistant_steps=600, batch_size=64, adapter_seeds=tuple(range(16)),
                kl_seeds=tuple(range(8)),
