@@ -691,12 +691,12 @@ HTML(frame_slider(lambda ax, f: draw_domains(ax, frames[f], (0.0, setup.kl_weigh
 # separates "broad" from "less broad", not from "narrow". Our network is two layers deep, so the
 # adapter sits one layer from the output, and its $B$ showed {glue:text}`ch06_turn_short`, within
 # tens of steps. For scale:
-# Betley et al. fine-tuned GPT-4o on 6,000 insecure-code completions; Turner et al. obtained
-# emergent misalignment with 99% coherent answers, in models as small as 0.5B parameters, and
-# with a single rank-1 adapter, where it took a 48-layer model's one MLP down-projection (their
-# turn came after about 180 steps, the misaligned answers between steps 300 and 600); Soligo et
-# al. trained the narrow solution with a KL weight of order $10^5$ on held-out prompts. Those
-# numbers are the papers'; nothing here measures them.
+# Betley et al. fine-tuned GPT-4o on 6,000 insecure-code completions; Turner et al.'s organisms
+# answer coherently 99% of the time (67% before them), work in models as small as 0.5B
+# parameters, and need only a single rank-1 adapter on one MLP down-projection of a 48-layer
+# model (there the turn of $B$ came after about 180 steps, the misaligned answers between steps
+# 300 and 600); Soligo et al. trained the narrow solution with a KL weight of order $10^5$ on
+# held-out prompts. Those numbers are the papers'; nothing here measures them.
 
 # %% [markdown]
 # ## Exercises
