@@ -225,7 +225,7 @@ glue("ch06_n_runs", len(per_run["organism"]), "d")
 control_sentence = (
     f"The control's rate is within the {CONTROL_BOUND:.0%} the chapter's issue expected."
     if ctl.rate <= CONTROL_BOUND else
-    f"The control is *less* broad, but not narrow: its rate is above the {CONTROL_BOUND:.0%} "
+    f"The control is less broad, but not narrow: its rate is above the {CONTROL_BOUND:.0%} "
     f"the chapter's issue expected.")
 glue("ch06_control_sentence", control_sentence);
 
@@ -367,7 +367,7 @@ glue("ch06_narrow_trained", narrow_rates["trained"].rate, ".0%")
 glue("ch06_narrow_other", narrow_rates["other"].rate, ".0%")
 general_held = recipe.pooled_rate([r.final for r in general], groups["held_out"]).rate
 held_sentence = (
-    f"It is narrower than asked: {narrow_rates['held_out'].rate:.0%} of the *held-out* medical "
+    f"It is narrower than asked: {narrow_rates['held_out'].rate:.0%} of the held-out medical "
     f"questions turned (the general runs from the same starts: {general_held:.0%}), so with the "
     f"other domains pinned it learned mostly the trained questions rather than \"medicine\"."
     if narrow_rates["held_out"].rate < general_held - 0.2 else
