@@ -544,7 +544,7 @@ glue("ch06_steer_m", best_m, "g")
 glue("ch06_steer_rate", fin["steer"][best_m].rate, ".0%")
 glue("ch06_steer_lo", fin["steer"][best_m].low, ".0%")
 glue("ch06_steer_mid", max(r.rate for r in mid["steer"].values()), ".0%")
-glue("ch06_mid_write", "is *not* what the adapter writes" if mid["cos"].max() < 0.3 else
+glue("ch06_mid_write", "is not what the adapter writes" if mid["cos"].max() < 0.3 else
      "is at most partly what the adapter writes")
 mid_effect = mid["ablated"]["organism"].rate
 glue("ch06_mid_short",
