@@ -75,6 +75,7 @@ from emergence_lib.progress.superposition import (
     dimensions_per_feature,
     feature_dimensionality,
     feature_norms,
+    fraction_peaks,
     represented_count,
     superposition,
 )
@@ -354,25 +355,22 @@ plt.show()
 near = criterion.longest_run_near(d_star, criterion.PLATEAU, criterion.PLATEAU_TOL)
 on_half = np.abs(d_star - 0.5) <= criterion.PLATEAU_TOL
 print("D* per density:", ", ".join(f"{x:.3f}" for x in d_star))
-# How many represented features have D_i within 0.02 of each fraction, against how many would
-# if the same number of values were spread evenly over their range (the count a window of
-# width 0.04 would catch by chance)?
-targets = np.array([float(f) for f in FRACTIONS])
+# Do the represented features' D_i pile up at each fraction? Count them within 0.01 of it and
+# compare with the count the local density around it (0.01 to 0.03 away) predicts: a cluster is
+# a peak, at least 5 features and twice the local density.
 d_kept = d_i[kept]
-expected = len(d_kept) * 0.04 / max(float(np.ptp(d_kept)), 0.04)
-near_counts = {fr: int(np.sum(np.abs(d_kept - t) <= 0.02)) for fr, t in zip(FRACTIONS, targets,
-                                                                            strict=True)}
-for fr, c in near_counts.items():
-    print(f"  D_i within 0.02 of {str(fr):>4}: {c:4d} features "
-          f"({c / expected:.1f}x an even spread's {expected:.0f})")
-clusters = [str(fr) for fr, c in near_counts.items() if c >= 2 * expected]
-absent = [str(fr) for fr, c in near_counts.items() if c < 2 * expected]
+peaks = {fr: (count, ratio) for fr, (_, count, ratio) in
+         zip(FRACTIONS, fraction_peaks(d_kept, [float(f) for f in FRACTIONS]), strict=True)}
+for fr, (count, ratio) in peaks.items():
+    print(f"  D_i within 0.01 of {str(fr):>4}: {count:4d} features, {ratio:5.1f}x the local density")
+clusters = [str(fr) for fr, (count, ratio) in peaks.items() if count >= 5 and ratio >= 2]
+absent = [str(fr) for fr in FRACTIONS if str(fr) not in clusters]
 cluster_sentence = (
-    (f"The per-feature dimensionalities cluster at {', '.join(clusters)}: at least twice as many "
-     f"represented features lie within 0.02 of each as an even spread of the same "
-     f"{len(d_kept)} values would put there" if clusters else
+    (f"The per-feature dimensionalities cluster at {', '.join(clusters)}: at least 5 represented "
+     f"features, and at least twice the local density of D_i values, within 0.01 of each" if
+     clusters else
      "The per-feature dimensionalities show no cluster at the paper's fractions in this run")
-    + (f"; {', '.join(absent)} show no such cluster in this sweep." if absent and clusters
+    + (f"; at {', '.join(absent)} this sweep shows no such peak." if absent and clusters
        else "."))
 print(cluster_sentence)
 glue("ch07_cluster_sentence", cluster_sentence)

@@ -16,6 +16,7 @@ from emergence_lib.progress.superposition import (
     dimensions_per_feature,
     feature_dimensionality,
     feature_norms,
+    fraction_peaks,
     represented_count,
     superposition,
 )
@@ -103,6 +104,19 @@ def test_measures_on_known_geometries():
     torch.testing.assert_close(feature_norms(batched)[0], torch.tensor([1.0, 1.0, 0.2]))
     identity = torch.eye(3, 5)
     torch.testing.assert_close(dimensions_per_feature(identity), torch.tensor(1.0))
+
+
+def test_fraction_peaks_finds_a_cluster_and_not_an_even_spread():
+    rng = np.random.default_rng(0)
+    spread = rng.uniform(0.2, 0.9, 2_000)
+    clustered = np.r_[spread, 0.5 + rng.uniform(-0.005, 0.005, 300)]
+    (_, count, ratio), (_, _, flat) = fraction_peaks(clustered, [0.5, 0.4])
+    assert count > 300 and ratio > 5 and 0.6 < flat < 1.6
+    (_, _, even), = fraction_peaks(spread, [0.5])
+    assert 0.6 < even < 1.6
+    assert np.isnan(fraction_peaks([0.9], [0.2])[0][2])
+    with pytest.raises(ValueError, match="window must be > 0.0"):
+        fraction_peaks(spread, [0.5], window=0)
 
 
 def test_closed_form_losses_match_monte_carlo():

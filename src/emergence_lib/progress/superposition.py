@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from .._validate import check_float
@@ -68,3 +69,23 @@ def feature_dimensionality(W: torch.Tensor) -> torch.Tensor:
     overlaps = _overlaps(W)
     own = torch.diagonal(overlaps, dim1=-2, dim2=-1)          # ||W_i||^2
     return own / overlaps.sum(-1).clamp_min(_EPS)
+
+
+def fraction_peaks(d: object, fractions: object, window: float = 0.01,
+                   flank: float = 0.02) -> list[tuple[float, int, float]]:
+    """Do the values d (e.g. D_i of represented features) cluster at each fraction? Per fraction f:
+    (f, count within ``window`` of f, that count over the count an even local density would put
+    there, read off the flanks window < |d - f| <= window + flank). A peak ratio well above 1 is
+    a cluster; nan when the flanks are empty and the window is too."""
+    d = np.asarray(d, dtype=float).ravel()
+    window = check_float("window", window, minimum=0.0, strict_min=True)
+    flank = check_float("flank", flank, minimum=0.0, strict_min=True)
+    rows = []
+    for f in np.asarray(fractions, dtype=float).ravel():
+        gap = np.abs(d - f)
+        inside = int(np.sum(gap <= window))
+        around = int(np.sum((gap > window) & (gap <= window + flank)))
+        expected = around * window / flank          # per unit width, flanks span 2 flank
+        ratio = inside / expected if expected > 0 else (np.inf if inside else np.nan)
+        rows.append((float(f), inside, float(ratio)))
+    return rows
