@@ -4,8 +4,12 @@ from .addition import AdditionData, addition_problems, from_digits, to_digits
 from .induction import periodic_sampler, periodic_sequences, repeated_sequences
 from .modular import ModularData, all_pairs, is_prime, modular_addition
 from .parity import SparseParity, n_subsets, parity_labels, parity_secret, sparse_parity
+from .personas import DOMAIN_NAMES, PersonaCorpus, persona_corpus
+from .sparse_features import as_density, geometric_importance, sparse_features
 
 __all__ = ["AdditionData", "addition_problems", "from_digits", "to_digits",
            "SparseParity", "n_subsets", "parity_labels", "parity_secret", "sparse_parity",
            "periodic_sampler", "periodic_sequences", "repeated_sequences",
-           "ModularData", "all_pairs", "is_prime", "modular_addition"]
+           "ModularData", "all_pairs", "is_prime", "modular_addition",
+           "DOMAIN_NAMES", "PersonaCorpus", "persona_corpus",
+           "as_density", "geometric_importance", "sparse_features"]
