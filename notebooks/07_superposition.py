@@ -362,7 +362,9 @@ d_kept = d_i[kept]
 peaks = {fr: (count, ratio) for fr, (_, count, ratio) in
          zip(FRACTIONS, fraction_peaks(d_kept, [float(f) for f in FRACTIONS]), strict=True)}
 for fr, (count, ratio) in peaks.items():
-    print(f"  D_i within 0.01 of {str(fr):>4}: {count:4d} features, {ratio:5.1f}x the local density")
+    local = ("no D_i in the band around it" if np.isnan(ratio)
+             else f"{ratio:5.1f}x the local density")
+    print(f"  D_i within 0.01 of {str(fr):>4}: {count:4d} features, {local}")
 clusters = [str(fr) for fr, (count, ratio) in peaks.items() if count >= 5 and ratio >= 2]
 absent = [str(fr) for fr in FRACTIONS if str(fr) not in clusters]
 cluster_sentence = (
@@ -418,7 +420,7 @@ for ax, W, p, c in zip(axes, pent.W, pent.labels, pent_counts, strict=True):
 plt.tight_layout()
 plt.show()
 pent_di = feature_dimensionality(pent.W[-1]).numpy()
-print("D_i of the sparsest instance's features:", np.round(pent_di, 3).tolist())
+print("D_i of the sparsest instance's features:", [round(float(d), 3) for d in pent_di])
 glue("ch07_pent_dense", int(pent_counts[0]), "d")
 glue("ch07_pent_sparse", int(pent_counts[-1]), "d")
 glue("ch07_pent_di", float(np.median(pent_di)), ".2f")
