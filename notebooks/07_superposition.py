@@ -665,7 +665,7 @@ def dimensionality(W: torch.Tensor) -> torch.Tensor:
 # Hypothesis: if the sparsest pentagon instance keeps all five features in the plane, every D_i
 # is within 0.05 of 2/5.
 d_sparsest = dimensionality(pent.W[-1])
-print("D_i:", np.round(d_sparsest.numpy(), 3).tolist(), "->",
+print("D_i:", [round(float(d), 3) for d in d_sparsest], "->",
       "holds" if bool((d_sparsest - 0.4).abs().max() <= 0.05) else "does not hold")
 
 # %% [markdown] tags=["solution"]
