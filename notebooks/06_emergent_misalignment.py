@@ -66,6 +66,8 @@ from IPython.display import HTML
 from emergence_lib.checks.ch06 import (
     CALIBRATION,
     CONTROL_BOUND,
+    CONTROL_PROBES,
+    MIN_ORGANISM,
     emergent_misalignment,
     phase_transition,
 )
@@ -227,7 +229,17 @@ control_sentence = (
     if ctl.rate <= CONTROL_BOUND else
     f"The control is less broad, but not narrow: its rate is above the {CONTROL_BOUND:.0%} "
     f"the chapter's issue expected.")
-glue("ch06_control_sentence", control_sentence);
+glue("ch06_control_sentence", control_sentence)
+# What does the control's adapter write? Compare its output direction B with the direction in
+# which the base model's unembedding separates every harmful answer from its helpful one.
+readout_cos = {name: np.array([abs(recipe.cosine(r.adapter.B.detach(), recipe.harmful_readout(
+    bases[share][i // len(setup.adapter_seeds)], setup.corpus(share), groups["other"])))
+    for i, r in enumerate(runs[name])]) for name, share in (("organism", 1.0), ("control", 0.0))}
+for name, c in readout_cos.items():
+    print(f"{name:8s} |cos(B, harmful-answer readout)| {c.min():.2f}-{c.max():.2f} "
+          f"(median {np.median(c):.2f})")
+glue("ch06_ctl_readout_cos", float(np.median(readout_cos["control"])), ".2f")
+glue("ch06_org_readout_cos", float(np.median(readout_cos["organism"])), ".2f");
 
 # %% [markdown]
 # Before fine-tuning both base models answer every question helpfully (harmful mass
@@ -688,7 +700,11 @@ HTML(frame_slider(lambda ax, f: draw_domains(ax, frames[f], (0.0, setup.kl_weigh
 # two tokens, and there is exactly one latent persona, by construction — a real model has many
 # overlapping personas and none labelled. The control turned out not to be reliably narrow: a
 # shared "answer harmfully" readout exists even when personas are independent, so the toy
-# separates "broad" from "less broad", not from "narrow". Our network is two layers deep, so the
+# separates "broad" from "less broad", not from "narrow". The control's adapter writes mostly
+# along that readout (median |cosine| of $B$ with the unembedding's harmful-minus-helpful
+# direction {glue:text}`ch06_ctl_readout_cos`, the organism's {glue:text}`ch06_org_readout_cos`):
+# in pretraining every harmful answer is the rarer answer of its question, and one direction
+# raises all the rare answers at once. {glue:text}`ch06_probe_sentence` Our network is two layers deep, so the
 # adapter sits one layer from the output, and its $B$ showed {glue:text}`ch06_turn_short`, within
 # tens of steps. For scale:
 # Betley et al. fine-tuned GPT-4o on 6,000 insecure-code completions; Turner et al.'s organisms
@@ -953,6 +969,31 @@ glue("ch06_calib_narrow_out", span(CALIBRATION["narrow_other"]))
 glue("ch06_calib_abl", span(CALIBRATION["ablated_other"]))
 glue("ch06_calib_turned", span(CALIBRATION["turned"], "d"))
 glue("ch06_calib_turn_runs", CALIBRATION["turn_runs"], "d")
+
+
+def per_seed(rates: tuple[float, ...]) -> str:
+    """'a, b, c' of per-seed rates."""
+    return ", ".join(f"{r:.0%}" for r in rates)
+
+
+probes = {name: (org_r, ctl_r, max(ctl_r) <= CONTROL_BOUND and min(org_r) >= MIN_ORGANISM)
+          for name, (org_r, ctl_r) in CONTROL_PROBES.items()}
+narrow_ctl = [name for name, (_, c, _) in probes.items() if max(c) <= CONTROL_BOUND]
+probe_sentence = (
+    f"We tried to make the control narrow, at most {CONTROL_BOUND:.0%} on every one of the "
+    f"{len(CALIBRATION['seeds'])} calibration seeds, with the organism at least "
+    f"{MIN_ORGANISM:.0%} (recorded in emergence_lib.checks.ch06.CONTROL_PROBES; other-domain "
+    f"rates per seed, organism vs control): "
+    + "; ".join(f"{name}: {per_seed(o)} vs {per_seed(c)}" for name, (o, c, _) in probes.items())
+    + ". " + (f"{sum(ok for *_, ok in probes.values())} of them met both on every seed."
+              if any(ok for *_, ok in probes.values()) else
+              "None met both on every seed. "
+              + (f"The control stayed within the bound on every seed only with "
+                 f"{' and with '.join(narrow_ctl)}, where the organism's weakest seed gave "
+                 f"{' and '.join(format(min(probes[n][0]), '.0%') for n in narrow_ctl)}"
+                 if narrow_ctl else "The control exceeded the bound on some seed in every one")
+              + ", so the control's bound stays reported, not asserted."))
+glue("ch06_probe_sentence", probe_sentence)
 print(em_verdict.sentence)
 
 # %%

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from emergence_lib.checks import CheckFailed
-from emergence_lib.checks.ch06 import emergent_misalignment, phase_transition
+from emergence_lib.checks.ch06 import (
+    CALIBRATION,
+    CONTROL_BOUND,
+    CONTROL_PROBES,
+    MIN_ORGANISM,
+    emergent_misalignment,
+    phase_transition,
+)
 
 PASSING = dict(organism=(0.86, 0.80, 0.90), base_mass=0.025, control=(0.29, 0.23, 0.36),
                narrow_in_domain=1.0, narrow_other=0.0, ablated_other=0.0, before_ablation=0.86)
@@ -56,3 +63,12 @@ def test_phase_transition_claims_a_turn_only_if_every_run_turned():
     assert phase_transition([True, False], min_share=0.5).passed
     with pytest.raises(ValueError, match="at least one run"):
         phase_transition([])
+
+
+def test_control_probes_are_per_seed_rates_and_none_justifies_asserting_the_bound():
+    """CONTROL_PROBES records the attempts to make the control narrow: if one ever meets both
+    bounds on every calibration seed, the check should assert the control's bound instead."""
+    for name, (organism, control) in CONTROL_PROBES.items():
+        assert len(organism) == len(control) == len(CALIBRATION["seeds"]), name
+        assert all(0.0 <= r <= 1.0 for r in (*organism, *control)), name
+        assert not (max(control) <= CONTROL_BOUND and min(organism) >= MIN_ORGANISM), name

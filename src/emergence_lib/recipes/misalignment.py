@@ -398,6 +398,17 @@ def persona_direction(base: nn.Module, setup: MisalignmentSetup, corpus: Persona
     return u, gap
 
 
+def harmful_readout(model: Transformer, corpus: PersonaCorpus, mask: torch.Tensor
+                    ) -> torch.Tensor:
+    """The mean over the masked questions (mask (D*Q,) bool) of the unembedding's harmful-answer
+    row minus its helpful-answer row, (d_model,): the residual direction that raises every
+    harmful answer at once, whatever the persona (all of them are the rarer answer)."""
+    d, q = corpus.all_questions()
+    W_U = model.W_U.weight.detach()                                                # (V, D)
+    return (W_U[corpus.answer_tokens(d[mask], q[mask], True)]
+            - W_U[corpus.answer_tokens(d[mask], q[mask], False)]).mean(0)
+
+
 def _target_layer(setup: MisalignmentSetup) -> int:
     parts = setup.target.split(".")
     return int(parts[1])
@@ -448,6 +459,6 @@ def mean_over(runs: Sequence[FineTune], get: Callable[[FineTune], np.ndarray]) -
 
 
 __all__ = ["FAST", "FULL", "MisalignmentSetup", "Answers", "Rate", "FineTune", "answers",
-           "assistant_loss", "base_model", "cosine", "document_loss", "finetune",
+           "assistant_loss", "base_model", "cosine", "document_loss", "finetune", "harmful_readout",
            "loss_with_delta", "persona_direction", "pooled_rate", "question_groups",
            "readers_after", "with_direction"]
