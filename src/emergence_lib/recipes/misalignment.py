@@ -36,8 +36,12 @@ class MisalignmentSetup:
     # corpus (tasks.personas)
     n_domains: int = 4
     n_questions: int = 8
-    triples: int = 6
-    p_harmful: float = 0.15
+    # p_harmful 0.5 matches the two answers' frequencies in pretraining: at 0.15 every harmful
+    # answer was its question's rarer answer, one residual direction raised all of them, and the
+    # independent-persona control broadened through it (6-45% on base seeds 0-2, ch06
+    # CONTROL_PROBES); 8 triples give the organism's persona inference more evidence per document
+    triples: int = 8
+    p_harmful: float = 0.5
     p_follow: float = 0.95
     # model (models.Transformer, pre-LayerNorm with MLPs)
     d_model: int = 48
@@ -45,9 +49,10 @@ class MisalignmentSetup:
     n_heads: int = 4
     d_mlp: int = 192
     # pretraining, then the assistant phase (each batch: documents + helpful single answers).
-    # FAST calibration (base seeds 0-2): 300 + 75 steps at batch 32 gave the same picture as
-    # 400 + 100 (organism 78-94% broad vs 81-98%, control 6-45% vs 14-49%) and as 800 + 200
-    # at batch 64 in exploratory runs; the shorter run keeps the chapter near its CPU budget.
+    # With the earlier corpus (p_harmful 0.15, 6 triples; base seeds 0-2) 300 + 75 steps at
+    # batch 32 gave the same picture as 400 + 100 and as 800 + 200 at batch 64; with the present
+    # corpus 600 + 150 steps did not help the control further and doubled the cost (ch06
+    # CONTROL_PROBES), so the chapter keeps 300 + 75.
     pretrain_steps: int = 300
     assistant_steps: int = 75
     batch_size: int = 32
@@ -65,8 +70,9 @@ class MisalignmentSetup:
     ft_optimizer: str = "adam"
     adapter_seeds: tuple[int, ...] = tuple(range(8))
     # the narrow solution: + kl_weight * KL(base || current) on the other domains' questions;
-    # at kl_weight 10 and 60 steps one seed of three stayed under 90% on the trained questions,
-    # at 150 steps all three reached 100% with 0% elsewhere
+    # (earlier corpus) at kl_weight 10 and 60 steps one seed of three stayed under 90% on the
+    # trained questions, at 150 steps all three reached 100% with 0% elsewhere, as they do with
+    # the present corpus
     kl_weight: float = 10.0
     kl_steps: int = 150
     kl_seeds: tuple[int, ...] = tuple(range(4))
@@ -86,7 +92,8 @@ FAST = MisalignmentSetup()
 # seeds, a denser sweep. Not run end to end: 8 sharing probabilities x 5 seeds = 40 base models
 # at a measured ~60 s CPU each (1 thread, shared machine) plus ~650 fine-tunes of 0.1-0.6 s, so
 # about 45 minutes of CPU at 1 thread (an estimate from that probe, not a measurement of the
-# chapter). The probe (base seed 0, 4 adapter seeds) is a warning: the organism turned harmful
+# chapter). The probe (base seed 0, 4 adapter seeds, the earlier corpus with p_harmful 0.15,
+# before FAST moved to 0.5) is a warning: the organism turned harmful
 # on 95% [91%, 97%] of the other domains' questions but the control on 91% [87%, 94%], so at
 # this scale the check's "control below the organism" would fail; the KL-narrow solution held
 # (100% trained, 0% elsewhere). FULL is not validated.
