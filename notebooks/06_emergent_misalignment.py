@@ -700,7 +700,7 @@ HTML(frame_slider(lambda ax, f: draw_domains(ax, frames[f], (0.0, setup.kl_weigh
 #
 # **Shows.** With everything exact and cheap, the qualitative story of the papers can be run end
 # to end: a latent variable learned in pretraining (the persona) gives narrow fine-tuning a broad
-# route; one rank-1 adapter on one MLP is enough; without the latent the change stays narrower;
+# route; one rank-1 adapter on one MLP is enough; without the latent the change stays narrow;
 # a KL penalty on other domains finds a narrow solution that plain fine-tuning rarely reaches;
 # the behaviour is mediated by one direction in the residual stream, which ablation removes and
 # steering adds; and breadth is a function of a property of the *data*.
