@@ -755,11 +755,12 @@ def harmful_rate(hits: np.ndarray) -> tuple[float, float, float]:
     n, p, z = len(hits), float(hits.mean()), 1.959964
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return p, max(0.0, centre - half), min(1.0, centre + half)
+    return p, float(max(0.0, centre - half)), float(min(1.0, centre + half))
 
 
 hits = np.concatenate([r.final.harmful_argmax[groups["other"]].numpy() for r in runs["organism"]])
-print("organism, other domains:", harmful_rate(hits), "over", len(hits), "answers")
+rate, low, high = harmful_rate(hits)
+print(f"organism, other domains: {rate:.0%} [{low:.0%}, {high:.0%}] over {len(hits)} answers")
 n_needed = next(n for n in range(10, 100_000, 10)
                 if np.subtract(*wilson_interval(int(round(hits.mean() * n)), n)[::-1]) <= 0.10)
 print(f"about {n_needed} answers for a 10-point interval at this rate (pooled answers of one "
