@@ -581,7 +581,8 @@ print(f"alignment: exact {kernel_alignment(J @ J.T, ys):.3f}, "
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
 # ```
-#
+
+# %% [markdown]
 # ```{exercise} Does silent alignment survive Adam?
 # :label: ex-08-adam
 #
@@ -626,7 +627,8 @@ print(f"Adam: share of ceiling while loss >= 90%: {shares[losses >= 0.9 * losses
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
 # ```
-#
+
+# %% [markdown]
 # ## Key takeaways
 #
 # ```{admonition} Key takeaways

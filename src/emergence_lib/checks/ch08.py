@@ -11,10 +11,13 @@ import math
 from .._validate import check_float
 from . import Verdict, verdict
 
-# Calibration: FAST runs with seeds 0, 1, 2 (December 2026, this machine); the chapter glues it.
-CALIBRATION = {"seeds": (0, 1, 2), "aligned_share": (0.99, 0.99, 0.99),
-               "lazy_alignment": (0.16, 0.16, 0.16), "slope_ratio": (1.02, 1.00, 1.04),
-               "digits_lead": (3.1, 3.1, 3.1)}
+# Calibration: FAST runs with seeds 0, 1, 2 (December 2026, this machine, recipe as committed);
+# the chapter glues these numbers into its check section. (Digits 4 vs 9, same seeds: test error
+# of network / K0 regression / K_inf regression 17.6 / 27.9 / 17.3%, 22.6 / 31.2 / 20.9%,
+# 4.7 / 17.9 / 6.3%; alignment lead on the raw spectrum, gamma = 1: 0.49, 0.46, 0.37.)
+CALIBRATION = {"seeds": (0, 1, 2), "aligned_share": (0.989, 0.952, 0.987),
+               "lazy_alignment": (0.160, 0.186, 0.187), "slope_ratio": (1.015, 1.002, 1.039),
+               "digits_lead": (2.79, 2.54, 2.73)}
 MIN_ALIGNED = 0.9       # share of the alignment ceiling reached while the loss is >= LOSS_STILL
 LOSS_STILL = 0.9        # of its initial value
 MAX_LAZY = 0.5          # alignment of the large-init network when its loss has halved
