@@ -119,9 +119,9 @@ for a, s in enumerate(stages.s):
                  lw=1)
 axes[0].set(xlabel="time t = η · step", ylabel="mode strength u_α(t)",
             title="modes (solid) and Saxe's closed form (dashed)")
-axes[0].legend(fontsize=7)
+axes[0].legend(fontsize=7, loc="center right")
 axes[1].plot(stages.t, stages.loss, color="k")
-axes[1].set(yscale="log", xlabel="time t", ylabel="training loss", title="the loss, in steps")
+axes[1].set(xlabel="time t", ylabel="training loss", title="the loss, in steps")
 axes[2].loglog(stages.s, stages.half_times, "o", label="measured half-time")
 axes[2].loglog(stages.s, theory_half, "k--", label="closed form")
 axes[2].loglog(stages.s, 1 / stages.s, ":", color="gray", label="τ / s")
