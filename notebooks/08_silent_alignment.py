@@ -344,6 +344,7 @@ dc = setup["digits"]
 glue("ch08_n_train", dc["n_train"], "d")
 digit_runs = {g: recipe.digits_run(gamma=g, fast=FAST, seed=SEED) for g in dc["gammas"]}
 leads = {g: lead(r.t, r.alignment, r.loss) for g, r in digit_runs.items()}
+glue("ch08_n_dims", digit_runs[dc["gammas"][0]].n_dims, "d")
 lazy_digits = recipe.digits_run(gamma=0.0, sigma=dc["lazy_sigma"], fast=FAST, seed=SEED)
 fig, axes = plt.subplots(1, len(digit_runs), figsize=(4.4 * len(digit_runs), 3.6), sharey=True)
 for ax, (g, r) in zip(axes, digit_runs.items(), strict=True):
@@ -405,8 +406,8 @@ glue("ch08_lead_half", leads[mid] if leads[mid] is not None else float("nan"), "
 # $K_0$ and $K_\infty$ agree with it on {glue:text}`ch08_lazy_agree_k0` and
 # {glue:text}`ch08_lazy_agree_kinf` of the test images, and its test error is
 # {glue:text}`ch08_lazy_err_net`: the large random function it starts with is never unlearned
-# off the 60 training points. Whitening has a price here too: with 60 training images in about
-# as many dimensions, full whitening blows up directions that are mostly noise, and the network
+# off the {glue:text}`ch08_n_train` training points. Whitening has a price here too: with
+# {glue:text}`ch08_n_train` training images in a space of {glue:text}`ch08_n_dims` whitened dimensions, full whitening blows up directions that are mostly noise, and the network
 # on the raw spectrum ($\gamma$ = {glue:text}`ch08_gamma_raw`) errs on only
 # {glue:text}`ch08_err_net_raw` of the test images. (One seed, one pair of digits, a few hundred test images: the
 # differences are what this run shows, without an interval.)
