@@ -293,8 +293,8 @@ glue("ch08_share_small", small["share_still"], ".0%")
 # gradient steps change the weights by a small fraction, and the network is trained as a
 # kernel machine with its *initial* kernel $K_0$ — the **lazy** regime. We train the $L = 2$
 # network from $\sigma^2$ = {glue:text}`ch08_lazy_s2` and measure the alignment when the loss
-# has halved, and how far the kernel moved, $\|K_\infty - K_0\|_F / \|K_0\|_F$, against the
-# smallest-init run.
+# has halved, and how far the kernel's scale moved,
+# $\big|\|K_\infty\|_F - \|K_0\|_F\big| / \|K_0\|_F$, against the smallest-init run.
 
 # %%
 glue("ch08_n_sigma", len(s2), "d")
