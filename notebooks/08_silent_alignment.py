@@ -523,10 +523,7 @@ def learning_time(s: float, u0: float) -> float:
     return float(np.log((s - u0) / u0) / (2 * s))
 
 # Doubling sigma multiplies u0 = sigma^2 sqrt(N) by 4, so ln((s - u0)/u0) drops by about ln 4.
-saved = dict(recipe.FAST["stages"])
-recipe.FAST["stages"]["sigma"] = 2 * saved["sigma"]
-doubled = recipe.stage_run(fast=True, seed=SEED)
-recipe.FAST["stages"].update(saved)
+doubled = recipe.stage_run(fast=True, seed=SEED, sigma=2 * recipe.FAST["stages"]["sigma"])
 if FAST:
     for s, a, b in zip(stages.s, stages.half_times, doubled.half_times, strict=True):
         print(f"s = {s:4.1f}: shortened by {a - b:5.2f}, predicted {np.log(4) / (2 * s):5.2f}")

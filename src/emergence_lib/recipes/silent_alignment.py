@@ -130,11 +130,15 @@ class StageRun:
     half_times: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
-def stage_run(fast: bool = True, seed: int = 0, depth: int = 2) -> StageRun:
+def stage_run(fast: bool = True, seed: int = 0, depth: int = 2,
+              sigma: float | None = None) -> StageRun:
     """Saxe's setting: whitened inputs, teacher W* = U diag(s) V^T, small random init; returns the
     mode strengths over time, each mode's half time and the typical initial mode strength
-    u0 = sigma^2 sqrt(width) (the scale of one random mode projection)."""
-    c = (FAST if fast else FULL)["stages"]
+    u0 = sigma^2 sqrt(width) (the scale of one random mode projection). ``sigma`` overrides the
+    recipe's init scale."""
+    c = dict((FAST if fast else FULL)["stages"])
+    if sigma is not None:
+        c["sigma"] = check_float("sigma", sigma, minimum=0.0, strict_min=True)
     x = whitened_inputs(c["n_samples"], c["d"], seed=seed)
     teacher = linear_teacher(c["singular_values"], c["d"], c["d"], seed=seed + 1)
     y = x @ teacher.W.T.float()
