@@ -89,18 +89,14 @@ class MisalignmentSetup:
 
 FAST = MisalignmentSetup()
 # FULL: more domains and questions, longer documents and pretraining, 5 base seeds, 16 adapter
-# seeds, a denser sweep. Not run end to end: 8 sharing probabilities x 5 seeds = 40 base models
-# at a measured ~60 s CPU each (1 thread, shared machine) plus ~650 fine-tunes of 0.1-0.6 s, so
-# about 45 minutes of CPU at 1 thread (an estimate from that probe, not a measurement of the
-# chapter). The probe (base seed 0, 4 adapter seeds, the earlier corpus with p_harmful 0.15,
-# before FAST moved to 0.5) is a warning: the organism turned harmful
-# on 95% [91%, 97%] of the other domains' questions but the control on 91% [87%, 94%], so at
-# this scale the check's "control below the organism" would fail; the KL-narrow solution held
-# (100% trained, 0% elsewhere). FULL is not validated.
+# seeds, four sweep points besides 0 and 1 (6 x 5 = 30 base models of ~60 s CPU each at 1 thread).
+# A probe on base seed 0 with the present corpus (6 adapter seeds): organism 85% [81%, 88%] of
+# the other domains' questions, control 0% [0%, 1%]. The measured runtime of the whole chapter
+# in FULL is in the README.
 FULL = replace(FAST, n_domains=6, n_questions=12, triples=8, pretrain_steps=2400,
                assistant_steps=600, batch_size=64, adapter_seeds=tuple(range(16)),
                kl_seeds=tuple(range(8)),
-               sweep_shares=(0.0625, 0.125, 0.25, 0.375, 0.5, 0.75), base_seeds=tuple(range(5)),
+               sweep_shares=(0.125, 0.25, 0.5, 0.75), base_seeds=tuple(range(5)),
                n_direction_docs=4000)
 
 # Steering strength: the multiple of the persona direction's mean projection gap (harmful minus
