@@ -13,15 +13,6 @@
 #     name: python3
 # ---
 
-# %% tags=["remove-cell"]
-# In Colab: install the course library (and nothing else). Here: nothing.
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:
-    pip = [sys.executable, "-m", "pip", "install", "-q"]
-    subprocess.run([*pip, "emergence-lib @ git+https://github.com/emergence-course/emergence-in-neural-networks@v0.1.0"], check=True)
-
 # %% [markdown]
 # # 8. Silent alignment: what to learn before the loss moves
 #

@@ -127,6 +127,19 @@ def test_first_code_cell_is_the_install_cell(py: Path) -> None:
 
 
 @pytest.mark.parametrize("py", SOURCES, ids=IDS)
+def test_title_first_and_one_install_cell(py: Path) -> None:
+    """The first cell is the markdown title ``# N. ...`` and the install cell appears once."""
+    nb = jupytext.read(py)
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and re.match(r"# \d+\. \S", first.source), (
+        f"{py.name}: the first cell must be the markdown title '# N. Title', got a "
+        f"{first.cell_type} cell starting {first.source[:40]!r}")
+    installs = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+                and c.source == COLAB_INSTALL_CELL]
+    assert len(installs) == 1, f"{py.name}: the install cell appears at cells {installs}; keep one"
+
+
+@pytest.mark.parametrize("py", SOURCES, ids=IDS)
 def test_parameters_cell(py: Path) -> None:
     """One cell tagged ``parameters`` assigns FAST (a bool, True by default) and SEED."""
     nb = jupytext.read(py)
