@@ -157,7 +157,10 @@ def make_app(model: nn.Module, *, max_context: int, vocab: int | None = None,
     if max_in_flight is not None:
         max_in_flight = check_int("max_in_flight", max_in_flight, minimum=1)
     encode, readout = encode or _default_encode, readout or _default_readout
-    model.eval()
+    try:
+        model.eval()
+    except NotImplementedError:  # an exported program's module has no train/eval switch
+        pass
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     limits = {"max_context": max_context, "vocab": vocab, "max_in_flight": max_in_flight,
               "top_k": min(top_k, vocab), "n_ctx": n_ctx}
