@@ -219,6 +219,8 @@ def test_measure_latency_counts_answers_and_errors(server):
     assert stats["n"] == 6 and stats["errors"] == 3 and stats["statuses"] == {200: 3, 413: 3}
     assert len(stats["latencies_ms"]) == 3
     assert 0 < stats["p50_ms"] <= stats["p95_ms"] and stats["mean_ms"] > 0
+    refused = measure_latency(server.url, [{"tokens": [1] * 50}], repeats=2, expect=413)
+    assert refused["errors"] == 0 and len(refused["latencies_ms"]) == 2
     with pytest.raises(ValueError, match="url must start with http"):
         measure_latency("127.0.0.1:80", [[1]], repeats=1)
     with pytest.raises(ValueError, match="payloads must be a non-empty list"):
@@ -260,3 +262,20 @@ def test_missing_fastapi_names_the_extra(model, monkeypatch):
     monkeypatch.setitem(sys.modules, "fastapi", None)  # makes `import fastapi` fail
     with pytest.raises(ImportError, match=r"pip install 'emergence-lib\[serve\]'"):
         make_app(model, max_context=4)
+
+
+def test_serve_benchmark_runs_on_tiny_sizes(capsys):
+    """benchmarks/serve.py end to end in process, one model, one short context (no timing
+    asserted)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "serve.py"
+    spec = importlib.util.spec_from_file_location("bench_serve", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rows = bench.bench(["small"], [4], repeats=2)
+    assert [(r["context"], r["status"], r["errors"]) for r in rows] == \
+        [(4, 200, 0), (bench.N_CTX + 1, 413, 0)]
+    bench.print_table(rows, ceiling=100.0)
+    assert "matmul ceiling: 100.0 GFLOP/s" in capsys.readouterr().out

@@ -312,13 +312,16 @@ def _percentile(values: Sequence[float], q: float) -> float:
 
 
 def measure_latency(url: str, payloads: Sequence[dict | list[int]], *, repeats: int = 10,
-                    warmup: int = 1, endpoint: str = "/predict", timeout: float = 10.0) -> dict:
+                    warmup: int = 1, endpoint: str = "/predict", timeout: float = 10.0,
+                    expect: int = 200) -> dict:
     """Wall-clock latency of POST ``url + endpoint`` with a real HTTP client (httpx, one
     keep-alive connection): every payload sent ``repeats`` times after ``warmup`` rounds.
 
-    payloads: JSON bodies, or token lists sent as ``{"tokens": [...]}``. Returns p50_ms, p95_ms,
-    mean_ms over the answered (2xx) requests (NaN if none), n (requests timed), errors (non-2xx
-    answers or failed connections), statuses {code: count}, latencies_ms (2xx, in order).
+    payloads: JSON bodies, or token lists sent as ``{"tokens": [...]}``. expect: the status the
+    requests should get (e.g. 413 to time the budget guard's refusals). Returns p50_ms, p95_ms,
+    mean_ms over the requests answered with ``expect`` (NaN if none), n (requests timed),
+    errors (other answers or failed connections), statuses {code: count}, latencies_ms (those
+    timed, in order).
     """
     httpx = _require("httpx")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
@@ -331,6 +334,7 @@ def measure_latency(url: str, payloads: Sequence[dict | list[int]], *, repeats: 
     repeats = check_int("repeats", repeats, minimum=1)
     warmup = check_int("warmup", warmup, minimum=0)
     timeout = check_float("timeout", timeout, minimum=0, strict_min=True)
+    expect = check_int("expect", expect, minimum=100, maximum=599)
     latencies, statuses, errors = [], {}, 0
     # TCP_NODELAY, as urllib3 sets by default: httpx writes a request's headers and body
     # separately, and Nagle's algorithm may hold the body back until the headers are ACKed
@@ -347,7 +351,7 @@ def measure_latency(url: str, payloads: Sequence[dict | list[int]], *, repeats: 
                 if round_ < warmup:
                     continue
                 statuses[status] = statuses.get(status, 0) + 1
-                if status is not None and 200 <= status < 300:
+                if status == expect:
                     latencies.append(elapsed_ms)
                 else:
                     errors += 1
