@@ -3,6 +3,7 @@ progress, and checkpoints so an interrupted run resumes to the same weights."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -24,7 +25,14 @@ Sampler = Callable[[int | None, torch.Generator], Batch]
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimisation settings; ``batch_size=None`` means full batch."""
+    """Optimisation settings; ``batch_size=None`` means full batch.
+
+    Off by default (a default config trains exactly as before): ``clip_grad_norm`` clips the
+    gradients' total norm before each update; ``autocast_after`` runs the loss (forward) of the
+    updates from that step on in reduced precision (bfloat16 autocast on a CPU, float16 with a
+    gradient scaler on CUDA); ``patience`` stops training when the ``monitor`` entry of
+    ``evaluate``'s results (lower is better) has not improved for that many logs.
+    """
 
     steps: int
     lr: float = 1e-3
@@ -36,6 +44,10 @@ class TrainConfig:
     schedule: str = "constant"
     warmup_frac: float = 0.1
     seed: int = 0
+    clip_grad_norm: float | None = None
+    autocast_after: int | None = None
+    patience: int | None = None
+    monitor: str | None = None
 
     def __post_init__(self) -> None:
         check_int("steps", self.steps, minimum=1)
@@ -53,6 +65,19 @@ class TrainConfig:
         check_float("warmup_frac", self.warmup_frac, minimum=0.0, maximum=1.0,
                     strict_min=True, strict_max=True)
         check_int("seed", self.seed, minimum=0)
+        if self.clip_grad_norm is not None:
+            check_float("clip_grad_norm", self.clip_grad_norm, minimum=0.0, strict_min=True)
+        if self.autocast_after is not None:
+            check_int("autocast_after", self.autocast_after, minimum=0)
+        if self.patience is not None:
+            check_int("patience", self.patience, minimum=1)
+            if not isinstance(self.monitor, str) or not self.monitor:
+                raise ValueError(f"patience needs monitor, the name of an entry of evaluate()'s "
+                                 f"results to watch (lower is better), got monitor="
+                                 f"{self.monitor!r}")
+        elif self.monitor is not None:
+            raise ValueError(f"monitor={self.monitor!r} is only used for early stopping: give "
+                             f"patience too (or leave monitor at None)")
 
 
 class CheckpointError(ValueError):
@@ -177,6 +202,10 @@ class TrainResult:
     snapshots: dict[int, dict[str, torch.Tensor]] = field(default_factory=dict)
     seconds: float = 0.0
     resumed_from: int | None = None
+    stopped_at: int | None = None      # the last step trained
+    stop_reason: str = "steps"         # "steps": all config.steps ran; "patience": early stop
+    best_step: int | None = None       # with patience: the logged step of the best monitor value
+    best_value: float | None = None
 
 
 def log_spaced_steps(steps: int, n: int = 50, first: int = 0) -> list[int]:
@@ -232,10 +261,34 @@ def _make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
 
 
+# fields added after checkpoints were first written: left out of a checkpoint's config at
+# their defaults, so the files of earlier runs still match their config and load
+_LATER_FIELDS = {"clip_grad_norm": None, "autocast_after": None, "patience": None,
+                 "monitor": None}
+
+
 def _config_dict(config: TrainConfig) -> dict:
     d = dataclasses.asdict(config)
     d["betas"] = list(d["betas"])
+    for name, default in _LATER_FIELDS.items():
+        if d[name] == default:
+            del d[name]
     return d
+
+
+def _patience_state(values: Sequence[float]) -> tuple[int, float, int]:
+    """(index of the best value, best value, logs since it improved) of a monitored column."""
+    best, best_i = float("inf"), -1
+    for i, value in enumerate(values):
+        if value < best:
+            best, best_i = value, i
+    return best_i, best, len(values) - 1 - best_i
+
+
+def _autocast(device: torch.device):
+    """Reduced precision for a forward pass on ``device``: bfloat16 on a CPU, float16 on CUDA."""
+    dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
+    return torch.autocast(device_type=device.type, dtype=dtype)
 
 
 def train(model: nn.Module, loss_fn: LossFn, data: Sampler | Sequence[torch.Tensor],
@@ -255,7 +308,10 @@ def train(model: nn.Module, loss_fn: LossFn, data: Sampler | Sequence[torch.Tens
     checkpoint returns at once). snapshots: keep a copy of the weights at every logged step.
     update: a hand-fused step ``(model, batch, lr) -> loss`` that replaces loss, backward and
     ``optimizer.step()`` (e.g. ``recipes.parity.hinge_sgd_update``); it applies plain SGD itself,
-    so it needs ``optimizer="sgd"`` at a constant lr, without momentum or weight decay.
+    so it needs ``optimizer="sgd"`` at a constant lr, without momentum or weight decay (and
+    none of clip_grad_norm, autocast_after).
+    With ``config.patience`` the run may stop before ``config.steps``: the result's
+    ``stopped_at``, ``stop_reason``, ``best_step`` and ``best_value`` say where and why.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -274,6 +330,14 @@ def train(model: nn.Module, loss_fn: LossFn, data: Sampler | Sequence[torch.Tens
                              f"schedule='constant', got optimizer={config.optimizer!r}, "
                              f"momentum={config.momentum}, weight_decay={config.weight_decay}, "
                              f"schedule={config.schedule!r}")
+        if config.clip_grad_norm is not None or config.autocast_after is not None:
+            raise ValueError(f"update replaces the loss, backward and optimizer step, so it "
+                             f"cannot clip gradients or autocast: give clip_grad_norm=None and "
+                             f"autocast_after=None, got clip_grad_norm={config.clip_grad_norm}, "
+                             f"autocast_after={config.autocast_after}")
+    if config.patience is not None and evaluate is None:
+        raise ValueError(f"patience={config.patience} watches evaluate()'s {config.monitor!r}: "
+                         f"pass evaluate=")
 
     if log_steps is None:
         wanted = set(log_spaced_steps(config.steps))
@@ -289,6 +353,10 @@ def train(model: nn.Module, loss_fn: LossFn, data: Sampler | Sequence[torch.Tens
     generator = torch.Generator().manual_seed(config.seed)
     optimizer = _make_optimizer(model, config)
     scheduler = _make_scheduler(optimizer, config)
+    device = next(model.parameters()).device
+    scaler = None  # float16 autocast on CUDA needs loss scaling (bfloat16 on a CPU does not)
+    if config.autocast_after is not None and device.type == "cuda":
+        scaler = torch.amp.GradScaler("cuda")
     history = History()
     kept: dict[int, dict[str, torch.Tensor]] = {}
     start, resumed_from = 0, None
@@ -315,6 +383,8 @@ def train(model: nn.Module, loss_fn: LossFn, data: Sampler | Sequence[torch.Tens
             kept = {int(k): v for k, v in state["snapshots"].items()}
             start = resumed_from = int(state["step"])
             last_loss = float(state["last_loss"])
+            if scaler is not None and "scaler" in state:
+                scaler.load_state_dict(state["scaler"])
         except (KeyError, TypeError, ValueError, RuntimeError) as err:
             raise CheckpointError(f"checkpoint {path} has a damaged or foreign training state "
                                   f"({type(err).__name__}: {str(err)[:200]}): delete it "
@@ -326,11 +396,13 @@ def train(model: nn.Module, loss_fn: LossFn, data: Sampler | Sequence[torch.Tens
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
-        torch.save({"config": _config_dict(config), "step": step, "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                    "generator": generator.get_state(), "history": history.to_dict(),
-                    "snapshots": {str(k): v for k, v in kept.items()},
-                    "last_loss": last_loss}, tmp)
+        state = {"config": _config_dict(config), "step": step, "model": model.state_dict(),
+                 "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                 "generator": generator.get_state(), "history": history.to_dict(),
+                 "snapshots": {str(k): v for k, v in kept.items()}, "last_loss": last_loss}
+        if scaler is not None:
+            state["scaler"] = scaler.state_dict()
+        torch.save(state, tmp)
         tmp.replace(path)  # atomic: a crash mid-save never leaves a broken checkpoint
 
     def log(step: int, loss: float) -> None:
@@ -341,10 +413,19 @@ def train(model: nn.Module, loss_fn: LossFn, data: Sampler | Sequence[torch.Tens
             with torch.no_grad():
                 row.update(evaluate(model))
             model.train(was_training)
+        if config.patience is not None and config.monitor not in row:
+            raise ValueError(f"monitor={config.monitor!r} is not among evaluate()'s results "
+                             f"{sorted(row)}; name one of them (lower is better)")
         history.log(step, row)
         if snapshots:
             kept[step] = {k: v.detach().clone() for k, v in model.state_dict().items()}
 
+    def patience_ran_out() -> bool:
+        if config.patience is None or config.monitor not in history.values:
+            return False
+        return _patience_state(history.values[config.monitor])[2] >= config.patience
+
+    params = [p for p in model.parameters() if p.requires_grad]
     began = time.perf_counter()
     step = start
     bar = tqdm(total=config.steps, initial=start, desc=desc, disable=not progress, leave=False)
@@ -356,19 +437,31 @@ def train(model: nn.Module, loss_fn: LossFn, data: Sampler | Sequence[torch.Tens
                 log(0, float(loss_fn(model, sample(config.batch_size, side))))
         elif start in wanted and history.steps[-1:] != [start]:  # a row lost to an interrupt
             log(start, last_loss)
-        while step < config.steps:
+        while step < config.steps and not patience_ran_out():
             batch = sample(config.batch_size, generator)
-            if update is None:
-                loss = loss_fn(model, batch)
-            else:  # the fused step updates the weights as it goes
-                loss = update(model, batch, config.lr)
+            reduced = config.autocast_after is not None and step >= config.autocast_after
+            with _autocast(device) if reduced else contextlib.nullcontext():
+                if update is None:
+                    loss = loss_fn(model, batch)
+                else:  # the fused step updates the weights as it goes
+                    loss = update(model, batch, config.lr)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"loss became {float(loss.detach())} at step {step}; "
                                          f"try a smaller lr (now {config.lr})")
             if update is None:
                 optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
+                if scaler is not None and reduced:
+                    scaler.scale(loss).backward()
+                    if config.clip_grad_norm is not None:
+                        scaler.unscale_(optimizer)
+                        torch.nn.utils.clip_grad_norm_(params, config.clip_grad_norm)
+                    scaler.step(optimizer)
+                    scaler.update()
+                else:
+                    loss.backward()
+                    if config.clip_grad_norm is not None:
+                        torch.nn.utils.clip_grad_norm_(params, config.clip_grad_norm)
+                    optimizer.step()
                 scheduler.step()
             step += 1
             bar.update(1)
@@ -386,4 +479,11 @@ def train(model: nn.Module, loss_fn: LossFn, data: Sampler | Sequence[torch.Tens
         raise
     bar.close()
     save(step)
-    return TrainResult(model, history, kept, time.perf_counter() - began, resumed_from)
+    result = TrainResult(model, history, kept, time.perf_counter() - began, resumed_from,
+                         stopped_at=step)
+    if config.patience is not None and config.monitor in history.values:
+        best_i, best, _ = _patience_state(history.values[config.monitor])
+        result.best_step, result.best_value = history.steps[best_i], best
+        if step < config.steps:
+            result.stop_reason = "patience"
+    return result

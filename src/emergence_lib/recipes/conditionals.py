@@ -1,0 +1,466 @@
+"""Chapter 9, part 1: the phase-transition recipe as written (COURSE.md section 9). A gated
+micro-transformer on nested if-then-else programs, the gating metric G after each log, and the
+sweep of context length x heads whose accuracy is fitted against the capacity proxy C_sweep.
+Every number of the setup lives here.
+
+The recipe: 3 layers, 3 heads, ``head_gates=True``; batch 32, AdamW lr 3e-4, weight decay 1e-2,
+gradient clipping 1.0; float32 for the first 400 steps, then bfloat16 autocast on a CPU (float16
+on a GPU); up to 1,000 steps with patience 10 on validation loss; a log every 200 steps, G after
+each log; the sweep: context 80-160 x heads 3-6. Numbers the recipe leaves open are chosen here
+and marked so (d_model, MLP width, the data sizes).
+
+Measured on this repository's fast machine kind (1 thread, ``benchmark_step``): a training step
+at context 128, 3 heads costs ~95 ms in float32 on the full padded context, ~51 ms on the
+trimmed one (``trim_padding``, exact: see ``readout_loss``) and ~4x more under bfloat16
+autocast (~365 ms full, ~200 ms trimmed): this CPU has no bfloat16 instructions, so the
+recipe's reduced precision is a slowdown here, not a speed-up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .. import sweep
+from .._validate import _show, check_int
+from ..capacity import transformer_capacity
+from ..fit import fit_logistic, logistic, r_squared
+from ..gating import explicit_gate_logits, gating_ratio
+from ..metrics import wilson_interval
+from ..models import Transformer
+from ..tasks.conditionals import (
+    SEED,
+    VOCAB_SIZE,
+    ConditionalPrograms,
+    conditional_programs,
+    max_length,
+)
+from ..train import TrainConfig, train
+from ..utils import seeded
+
+
+@dataclass(frozen=True)
+class ConditionalsRecipe:
+    """One setup of part 1: task, model, optimisation and sweep numbers."""
+
+    # task (the recipe: depth 3-5, padded to 128, vocabulary 256, seed 42)
+    min_depth: int = 3
+    max_depth: int = 5
+    n_ctx: int = 128                 # the recipe's padded length (train_point's default)
+    n_vars: int = 8                  # chosen here: 8 bindings, so the longest program is 71
+    n_values: int = 10               #   tokens and fits the shortest swept context (80)
+    n_labels: int = 10
+    data_seed: int = SEED
+    n_train: int = 16_384            # chosen here: a fixed training set, sampled with replacement
+    n_val: int = 512                 # validation: loss and accuracy at each log (early stopping)
+    n_test: int = 1_024              # test: the final accuracy and the shortcut baselines
+    n_gate: int = 128                # held-out programs for G and the head ablations
+    # model (the recipe: 3 layers, 3 heads, gated heads)
+    n_layers: int = 3
+    n_heads: int = 3
+    d_model: int = 60                # chosen here: divisible by every swept head count 3-6
+    d_mlp: int = 240                 # chosen here: 4 x d_model, GPT's ratio
+    layernorm: bool = True
+    # optimisation (the recipe)
+    batch_size: int = 32
+    lr: float = 3e-4
+    weight_decay: float = 1e-2
+    clip_grad_norm: float = 1.0
+    autocast_after: int | None = 400  # float32 before this step, reduced precision from it
+    steps: int = 1_000
+    patience: int | None = 10         # logs without a lower validation loss before stopping
+    log_every: int = 200
+    trim_padding: bool = False        # compute only up to the read-out (exact; faster)
+    # sweep (the recipe: context length 80-160 x heads 3-6)
+    contexts: tuple[int, ...] = (80, 100, 120, 140, 160)
+    heads: tuple[int, ...] = (3, 4, 5, 6)
+    seeds: tuple[int, ...] = (0, 1, 2)
+    n_boot: int = 200
+
+    @property
+    def chance(self) -> float:
+        """Accuracy of a uniform guess among the labels."""
+        return 1.0 / self.n_labels
+
+
+RECIPE = ConditionalsRecipe()
+# FULL: the recipe's 1,000 steps everywhere over the whole 5 x 4 grid, 3 seeds (60 trainings).
+# Not run to the end here: estimated from benchmark_step at ~0.04 s (context 80) to ~0.14 s
+# (context 160, 6 heads) a float32 step and ~4x that under bfloat16 autocast, about
+# 20 x 3 x 250 s ~ 4 h of CPU at one thread (an estimate).
+FULL = RECIPE
+# FAST (part 1's ~15-20 s of CPU): the four corners of the grid, one seed, the first 60 steps
+# of the recipe (all float32, as the recipe's first 400 steps are), a log every 20 steps, the
+# padding trimmed (exact), smaller data sets. Nothing can be learned in 60 steps: FAST shows the
+# procedure and the shortcut baselines, FULL is the test.
+FAST = replace(RECIPE, contexts=(80, 160), heads=(3, 6), seeds=(0,), steps=60, log_every=20,
+               trim_padding=True, n_train=4_096, n_val=256, n_test=512, n_gate=64)
+CACHE = Path(".cache") / "conditionals"
+SWEEP_FIELDS = ("contexts", "heads", "seeds", "n_boot")   # not part of one training's config
+
+
+# --- data ---
+
+@functools.lru_cache(maxsize=4)
+def _programs(n: int, min_depth: int, max_depth: int, n_vars: int, n_values: int,
+              n_labels: int, seed: int) -> ConditionalPrograms:
+    n_ctx = max_length(max_depth, n_vars)
+    return conditional_programs(n, min_depth=min_depth, max_depth=max_depth, n_ctx=n_ctx,
+                                n_vars=n_vars, n_values=n_values, n_labels=n_labels, seed=seed)
+
+
+def programs(setup: ConditionalsRecipe = RECIPE, n_ctx: int | None = None
+             ) -> dict[str, ConditionalPrograms]:
+    """The setup's train / val / test / gate splits of one seeded draw (seed 42), padded to
+    ``n_ctx`` (default ``setup.n_ctx``)."""
+    _check_setup(setup)
+    sizes = {"train": setup.n_train, "val": setup.n_val, "test": setup.n_test,
+             "gate": setup.n_gate}
+    every = _programs(sum(sizes.values()), setup.min_depth, setup.max_depth, setup.n_vars,
+                      setup.n_values, setup.n_labels, setup.data_seed)
+    every = every.padded(setup.n_ctx if n_ctx is None else n_ctx)
+    out, start = {}, 0
+    for name, size in sizes.items():
+        out[name] = every.subset(slice(start, start + size))
+        start += size
+    return out
+
+
+def _check_setup(setup: object) -> ConditionalsRecipe:
+    if not isinstance(setup, ConditionalsRecipe):
+        raise TypeError(f"setup must be a ConditionalsRecipe (e.g. FAST or FULL), got "
+                        f"{_show(setup)}")
+    return setup
+
+
+# --- shortcut baselines ---
+
+def shortcut_baselines(setup: ConditionalsRecipe = RECIPE) -> dict[str, float]:
+    """Test accuracy of the shortcuts any model must beat, chosen on the training split where
+    a choice is made: the most frequent label, a fixed leaf (the best reading-order slot, first
+    to last or last to first), the outermost condition alone (evaluated exactly; where it picks
+    the nested chain, that chain's outermost leaf), and chance (1 / n_labels)."""
+    data = programs(setup)
+    train_set, test = data["train"], data["test"]
+    counts = torch.bincount(train_set.answers, minlength=VOCAB_SIZE)
+    frequent = int(counts.argmax())
+
+    def slot_answers(p: ConditionalPrograms, slot: int) -> torch.Tensor:
+        """Leaf labels at reading-order slot ``slot`` (negative: counted from the last leaf)."""
+        if slot >= 0:
+            return p.reading[:, slot]
+        index = (p.reading >= 0).sum(1) + slot                              # (N,)
+        picked = p.reading.gather(1, index.clamp(min=0)[:, None])[:, 0]
+        return torch.where(index >= 0, picked, -1)                         # -1: no such leaf
+
+    slots = [*range(setup.max_depth + 1), *range(-1, -setup.max_depth - 2, -1)]
+    train_acc = {s: float((slot_answers(train_set, s) == train_set.answers).float().mean())
+                 for s in slots}
+    best_slot = max(slots, key=lambda s: train_acc[s])
+    return {
+        "most frequent label": float((test.answers == frequent).float().mean()),
+        "fixed leaf": float((slot_answers(test, best_slot) == test.answers).float().mean()),
+        "outer condition alone": float((test.outer_guess == test.answers).float().mean()),
+        "chance": setup.chance,
+    }
+
+
+def best_shortcut(baselines: Mapping[str, float]) -> tuple[str, float]:
+    """The strongest shortcut of ``shortcut_baselines``: (name, accuracy)."""
+    if not isinstance(baselines, Mapping) or not baselines:
+        raise TypeError(f"baselines must be the dict of shortcut_baselines, got "
+                        f"{_show(baselines)}")
+    name = max(baselines, key=lambda k: baselines[k])
+    return name, float(baselines[name])
+
+
+# --- model, loss, evaluation ---
+
+def conditionals_model(setup: ConditionalsRecipe = RECIPE, n_ctx: int | None = None,
+                       n_heads: int | None = None, seed: int = 0) -> Transformer:
+    """The recipe's gated micro-transformer, built the same way for every seed."""
+    _check_setup(setup)
+    with seeded(seed):
+        return Transformer(vocab=VOCAB_SIZE, n_ctx=setup.n_ctx if n_ctx is None else n_ctx,
+                           d_model=setup.d_model, n_layers=setup.n_layers,
+                           n_heads=setup.n_heads if n_heads is None else n_heads,
+                           d_mlp=setup.d_mlp, layernorm=setup.layernorm, head_gates=True)
+
+
+def readout_logits(model: nn.Module, tokens: torch.Tensor, query_pos: torch.Tensor,
+                   trim: bool = False, **forward) -> torch.Tensor:
+    """Logits at each program's ``?`` (the read-out): tokens (B, T), query_pos (B,) -> (B, V).
+    ``trim`` runs the model on tokens[:, :max(query_pos) + 1] only: exact, since a causal
+    model's output at the read-out cannot depend on the later (padding) positions."""
+    if trim:
+        tokens = tokens[:, :int(query_pos.max()) + 1]
+    logits = model(tokens, **forward)                                   # (B, T, V)
+    return logits[torch.arange(len(tokens)), query_pos]
+
+
+def readout_loss(model: nn.Module, batch: tuple[torch.Tensor, ...], trim: bool = False
+                 ) -> torch.Tensor:
+    """Cross-entropy of the answer at the read-out: batch = (tokens, query_pos, answers)."""
+    tokens, query_pos, answers = batch
+    return F.cross_entropy(readout_logits(model, tokens, query_pos, trim).float(), answers)
+
+
+@torch.no_grad()
+def accuracy_and_loss(model: nn.Module, data: ConditionalPrograms, trim: bool = True,
+                      **forward) -> tuple[float, float]:
+    """(accuracy, mean cross-entropy) of the read-out on ``data``."""
+    logits = readout_logits(model, data.tokens, data.query_pos, trim, **forward).float()
+    return (float((logits.argmax(-1) == data.answers).float().mean()),
+            float(F.cross_entropy(logits, data.answers)))
+
+
+def focus_mask(data: ConditionalPrograms) -> torch.Tensor:
+    """G's focus tokens: the final prompt token ``?`` and the answer position, (N, T) bool."""
+    mask = torch.zeros(data.tokens.shape, dtype=torch.bool)
+    rows = torch.arange(len(data))
+    mask[rows, data.query_pos] = True
+    mask[rows, data.answer_pos] = True
+    return mask
+
+
+@torch.no_grad()
+def ablation_costs(model: nn.Module, data: ConditionalPrograms) -> dict[tuple[int, int],
+                                                                          tuple[float, float]]:
+    """For each head (layer, head): (accuracy lost, loss gained) on ``data`` when its values
+    are zeroed."""
+    base_acc, base_loss = accuracy_and_loss(model, data)
+    costs = {}
+    for layer in range(model.n_layers):
+        for head in range(model.n_heads):
+            acc, loss = accuracy_and_loss(model, data, ablate={(layer, head): "zero"})
+            costs[(layer, head)] = (base_acc - acc, loss - base_loss)
+    return costs
+
+
+def gate_head(costs: Mapping[tuple[int, int], tuple[float, float]]) -> tuple[int, int]:
+    """The head whose ablation costs most accuracy (ties: most loss): G's designated head."""
+    return max(costs, key=lambda key: costs[key])
+
+
+@torch.no_grad()
+def gate_ratio(model: nn.Module, data: ConditionalPrograms, head: tuple[int, int]) -> float:
+    """Chance-corrected G (``gating.gating_ratio``) of ``head`` = (layer, h) at the focus tokens,
+    from the model's explicit gate logits on ``data`` over its whole padded context; mean over
+    programs (1 = a uniform gate)."""
+    cache: dict = {}
+    model(data.tokens, cache=cache)
+    logits = explicit_gate_logits(cache)                                  # (B, L, H, T)
+    return float(gating_ratio(logits, [head[1]], focus_mask(data), [head[0]]).mean())
+
+
+# --- one training: a point of the sweep ---
+
+def _training_fields(setup: ConditionalsRecipe) -> dict:
+    d = dataclasses.asdict(setup)
+    for name in SWEEP_FIELDS:
+        d.pop(name)
+    return d
+
+
+def point_config(setup: ConditionalsRecipe = RECIPE, context: int | None = None,
+                 heads: int | None = None, seed: int = 0) -> dict:
+    """The JSON config of one training (what ``train_point`` needs; its hash is the sweep's
+    cache key, so it changes whenever a number of the setup does)."""
+    _check_setup(setup)
+    context = check_int("context", setup.n_ctx if context is None else context,
+                        minimum=max_length(setup.max_depth, setup.n_vars))
+    heads = check_int("heads", setup.n_heads if heads is None else heads, minimum=1)
+    if setup.d_model % heads:
+        raise ValueError(f"heads must divide d_model={setup.d_model}, got {heads}")
+    return {"recipe": _training_fields(setup), "context": context, "heads": heads,
+            "seed": check_int("seed", seed, minimum=0)}
+
+
+def train_point(config: Mapping) -> dict:
+    """Train one configuration of ``point_config`` and measure it: test accuracy, validation
+    loss, steps run and why it stopped, the history {step, accuracy, val_loss, G_ratio} (G of
+    the head whose ablation costs most accuracy at the end, read at every logged snapshot),
+    log2 C_sweep (``capacity.transformer_capacity`` at this context), per-depth accuracy, the
+    mean per-instance log2 C_i of the test programs, CPU seconds. JSON values only."""
+    if not isinstance(config, Mapping) or not {"recipe", "context", "heads", "seed"} <= set(
+            config):
+        raise TypeError(f"config must be a dict from point_config, got {_show(config)}")
+    began = time.process_time()
+    fields = {f.name for f in dataclasses.fields(ConditionalsRecipe)}
+    recipe = dict(config["recipe"])
+    unknown = sorted(set(recipe) - fields)
+    if unknown:
+        raise ValueError(f"config['recipe'] has unknown fields {unknown}")
+    setup = replace(RECIPE, **recipe)
+    context, heads, seed = config["context"], config["heads"], config["seed"]
+    data = programs(setup, context)
+    model = conditionals_model(setup, context, heads, seed)
+    train_set = data["train"]
+    trim = setup.trim_padding
+    train_config = TrainConfig(
+        steps=setup.steps, lr=setup.lr, batch_size=setup.batch_size, optimizer="adamw",
+        weight_decay=setup.weight_decay, seed=seed, clip_grad_norm=setup.clip_grad_norm,
+        autocast_after=setup.autocast_after, patience=setup.patience,
+        monitor="val_loss" if setup.patience is not None else None)
+
+    def evaluate(m: nn.Module) -> dict[str, float]:
+        acc, loss = accuracy_and_loss(m, data["val"])
+        return {"accuracy": acc, "val_loss": loss}
+
+    result = train(model, functools.partial(readout_loss, trim=trim),
+                   (train_set.tokens, train_set.query_pos, train_set.answers), train_config,
+                   evaluate=evaluate, log_steps=setup.log_every, snapshots=True, progress=False)
+    model.eval()
+    costs = ablation_costs(model, data["gate"])
+    head = gate_head(costs)
+    g_ratio = []
+    for step in result.history.steps:
+        model.load_state_dict(result.snapshots[step])
+        g_ratio.append(gate_ratio(model, data["gate"], head))
+    test = data["test"]
+    with torch.no_grad():
+        logits = readout_logits(model, test.tokens, test.query_pos, trim=True)
+    correct = logits.argmax(-1) == test.answers
+    by_depth = {str(d): float(correct[test.depth == d].float().mean())
+                for d in range(setup.min_depth, setup.max_depth + 1)}
+    capacity = transformer_capacity(model, n_ctx=context)
+    history = result.history
+    return {
+        "context": context, "heads": heads, "seed": seed, "layers": setup.n_layers,
+        "accuracy": float(correct.float().mean()), "n_test": len(test),
+        "correct": int(correct.sum()), "accuracy_by_depth": by_depth,
+        "val_loss": float(history["val_loss"][-1]), "steps_run": int(result.stopped_at),
+        "stop_reason": result.stop_reason, "best_step": result.best_step,
+        "history": {"step": [int(s) for s in history.steps],
+                    "accuracy": history["accuracy"].tolist(),
+                    "val_loss": history["val_loss"].tolist(), "G_ratio": g_ratio},
+        "gate_head": list(head),
+        "ablation_accuracy_cost": {f"L{k[0]}H{k[1]}": v[0] for k, v in costs.items()},
+        "log2_C_sweep": float(capacity["log2_C"]), "log2_P": float(np.log2(capacity["P"])),
+        "log2_C_i_mean": float(test.log2_C_i(model).mean()),
+        "cpu_s": time.process_time() - began,
+    }
+
+
+def sweep_configs(setup: ConditionalsRecipe = FAST) -> list[dict]:
+    """The setup's grid: every (context, heads, seed) as a ``point_config``."""
+    _check_setup(setup)
+    return [point_config(setup, c, h, s) for c in setup.contexts for h in setup.heads
+            for s in setup.seeds]
+
+
+def run_sweep(setup: ConditionalsRecipe = FAST, backend: str | None = None, *,
+              cache_dir: str | Path | None = CACHE, progress: bool = True) -> list[dict]:
+    """Every point of the setup's grid through ``sweep.run`` (backend as there: serial, loky
+    or dask; default from the environment), cached in ``cache_dir`` (None: no cache)."""
+    return sweep.run(train_point, sweep_configs(setup), backend, cache_dir=cache_dir,
+                     progress=progress)
+
+
+# --- the fit ---
+
+def loo_r2(x: Sequence[float], y: Sequence[float], *, floor: float, ceil: float) -> float:
+    """Leave-one-out R^2 of the logistic in x: each point predicted by a fit to the others
+    (floor and ceil fixed); 1 - sum (y_i - yhat_-i)^2 / sum (y_i - mean y)^2. <= 0: the fit
+    predicts held-out configurations no better than their mean."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    predicted = np.empty_like(y)
+    for i in range(len(x)):
+        keep = np.arange(len(x)) != i
+        f = fit_logistic(x[keep], y[keep], floor=floor, ceil=ceil, n_boot=0)
+        predicted[i] = logistic(x[i], f.floor, f.ceil, f.threshold, f.steepness)
+    return r_squared(y, predicted)
+
+
+def fit_sweep(results: Sequence[Mapping], baselines: Mapping[str, float], *,
+              n_boot: int = 200, seed: int = 0) -> dict:
+    """Accuracy against C_sweep: the logistic in C_sweep (x = 2**log2_C_sweep, floor fixed at
+    chance, ceiling at 1) with bootstrap intervals, its R^2 against the linear baseline, the
+    leave-one-out R^2, the best shortcut, whether any configuration learned (its 95% Wilson
+    interval lies above the best shortcut) and a verdict sentence true either way."""
+    if isinstance(results, Mapping) or not isinstance(results, Sequence) or not results:
+        raise TypeError(f"results must be the non-empty list of run_sweep, got {_show(results)}")
+    for i, r in enumerate(results):
+        if not isinstance(r, Mapping) or not {"accuracy", "log2_C_sweep", "correct",
+                                              "n_test"} <= set(r):
+            raise TypeError(f"results[{i}] must be a dict of train_point, got {_show(r)}")
+    chance = baselines.get("chance")
+    if chance is None:
+        raise ValueError("baselines must hold 'chance' (the dict of shortcut_baselines)")
+    shortcuts = {k: v for k, v in baselines.items() if k != "chance"}
+    shortcut, shortcut_acc = best_shortcut(shortcuts)
+    log2_c = np.array([r["log2_C_sweep"] for r in results], dtype=float)
+    acc = np.array([r["accuracy"] for r in results], dtype=float)
+    lows = np.array([wilson_interval(int(r["correct"]), int(r["n_test"]))[0] for r in results])
+    learned_mask = lows > shortcut_acc
+    x = 2.0 ** (log2_c - log2_c.min())          # C_sweep relative to the smallest (same fit)
+    fit = fit_logistic(x, acc, floor=chance, ceil=1.0, n_boot=n_boot, seed=seed)
+    loo = loo_r2(x, acc, floor=chance, ceil=1.0)
+    lo, hi = fit.intervals.get("threshold", (float("nan"), float("nan")))
+    threshold = float(np.log2(fit.threshold) + log2_c.min())
+    interval = (float(np.log2(lo) + log2_c.min()), float(np.log2(hi) + log2_c.min()))
+    span = (float(log2_c.min()), float(log2_c.max()))
+    covers = interval[0] <= span[0] and interval[1] >= span[1]
+    learned = bool(learned_mask.any())
+    best = int(acc.argmax())
+    numbers = (f"the logistic in C_sweep explains R^2 = {fit.r2:.2f} (a line in log C: "
+               f"{fit.linear.r2:.2f}), leave-one-out R^2 = {loo:.2f}, and the threshold's 95% "
+               f"bootstrap interval, log2 C in [{interval[0]:.1f}, {interval[1]:.1f}], "
+               f"{'spans' if covers else 'does not span'} the whole swept range "
+               f"[{span[0]:.1f}, {span[1]:.1f}]")
+    if learned:
+        sentence = (f"{int(learned_mask.sum())} of {len(acc)} configurations beat the best "
+                    f"shortcut ({shortcut}, {shortcut_acc:.0%}) beyond their 95% interval (best "
+                    f"{acc[best]:.0%} at context {results[best].get('context')}, "
+                    f"{results[best].get('heads')} heads); {numbers}.")
+    else:
+        noise = loo <= 0 or covers
+        sentence = (f"No configuration learned above the best shortcut ({shortcut}, "
+                    f"{shortcut_acc:.0%}): the best reached {acc[best]:.0%} "
+                    f"(chance {chance:.0%}), so accuracy has no transition for C_sweep to "
+                    f"explain; {numbers}"
+                    + ("; the fit is a fit to noise." if noise else
+                       "; even so the fit is one to accuracies at the floor, not a threshold."))
+    return {"fit": fit, "r2": fit.r2, "linear_r2": fit.linear.r2, "loo_r2": loo,
+            "threshold_log2_C": threshold, "threshold_interval_log2_C": interval,
+            "swept_log2_C": span, "interval_covers_range": covers,
+            "best_shortcut": shortcut, "best_shortcut_accuracy": shortcut_acc,
+            "n_learned": int(learned_mask.sum()), "learned": learned,
+            "best_accuracy": float(acc[best]), "sentence": sentence}
+
+
+# --- timing ---
+
+def benchmark_step(setup: ConditionalsRecipe = RECIPE, context: int = 128, heads: int = 3,
+                   reduced: bool = False, trim: bool | None = None, steps: int = 20) -> float:
+    """CPU seconds of one training step (forward, backward, clipping, AdamW) at ``context`` and
+    ``heads``, in float32 or (``reduced``) under bfloat16 autocast, mean of ``steps``."""
+    data = programs(setup, context)["train"]
+    model = conditionals_model(setup, context, heads)
+    trim = setup.trim_padding if trim is None else trim
+    optimizer = torch.optim.AdamW(model.parameters(), setup.lr, weight_decay=setup.weight_decay,
+                                  foreach=True)
+    generator = torch.Generator().manual_seed(0)
+    total = 0.0
+    for i in range(steps + 2):                                 # two warm-up steps
+        idx = torch.randint(len(data), (setup.batch_size,), generator=generator)
+        batch = (data.tokens[idx], data.query_pos[idx], data.answers[idx])
+        began = time.process_time()
+        with torch.autocast("cpu", torch.bfloat16, enabled=reduced):
+            loss = readout_loss(model, batch, trim)
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), setup.clip_grad_norm)
+        optimizer.step()
+        if i >= 2:
+            total += time.process_time() - began
+    return total / steps
