@@ -106,12 +106,40 @@ def test_not_json_is_422(client):
     assert reply.status_code == 422 and "not valid JSON" in reply.json()["message"]
 
 
+def test_a_body_too_large_is_413_unread(client):
+    reply = client.post("/predict", json={"tokens": [1], "padding": "x" * 100_000})
+    assert reply.status_code == 413 and reply.json()["error"] == "body_too_large"
+    assert "max_body_bytes=" in reply.json()["message"]
+
+    def chunks():  # no Content-Length: the server counts while it reads
+        yield b'{"tokens": [1], "padding": "'
+        for _ in range(100):
+            yield b"x" * 1000
+        yield b'"}'
+
+    reply = client.post("/predict", content=chunks())
+    assert reply.status_code == 413 and reply.json()["error"] == "body_too_large"
+
+
+def test_deeply_nested_json_is_422():
+    """Nesting deeper than Python's recursion limit, within the body budget of a long
+    context."""
+    torch.manual_seed(0)
+    model = Transformer(vocab=VOCAB, n_ctx=1024, d_model=8, n_layers=1, n_heads=1)
+    with LocalServer(make_app(model, max_context=1024)) as server:
+        reply = httpx.post(server.url + "/predict", content=b"[" * 3000 + b"]" * 3000)
+        assert reply.status_code == 422 and "not valid JSON" in reply.json()["message"]
+        assert httpx.get(server.url + "/health").status_code == 200
+
+
 def test_health_and_limits_after_bad_requests(model, client):
     for body in ({"tokens": []}, {"tokens": [99]}, {"tokens": [1] * 100}, "junk"):
         assert client.post("/predict", json=body).status_code in (413, 422)
     assert client.get("/health").json() == {"status": "ok", "name": "test-model"}
-    assert client.get("/limits").json() == {"max_context": MAX_CONTEXT, "vocab": VOCAB,
-                                            "max_in_flight": None, "top_k": 5, "n_ctx": N_CTX}
+    limits = client.get("/limits").json()
+    assert limits == {"max_context": MAX_CONTEXT, "vocab": VOCAB, "max_in_flight": None,
+                      "top_k": 5, "n_ctx": N_CTX, "max_body_bytes": limits["max_body_bytes"]}
+    assert limits["max_body_bytes"] > len(str([VOCAB - 1] * MAX_CONTEXT))
     reply = client.post("/predict", json={"tokens": [3, 1, 4]}).json()
     assert reply["answer"] == int(expected(model, [3, 1, 4]).argmax())
 
@@ -188,6 +216,20 @@ def test_describe_encode_and_readout_hooks():
     padded = [0] * (N_CTX - 2) + [5, 6]
     assert body["prompt"] == "t5 t6" and body["context"] == 2 and len(body["top"]) == 2
     assert body["answer"] == int(expected(model, padded).argmax())
+
+
+def test_an_answer_of_several_positions():
+    """A readout of (P, V) logits (e.g. chapter 1's digits): one answer token per position,
+    the probability of the whole answer."""
+    model = small_model()
+    app = make_app(model, max_context=8, top_k=3, readout=lambda out: out[0, -3:])
+    with LocalServer(app) as server:
+        body = httpx.post(server.url + "/predict", json={"tokens": [4, 2, 9, 1]}).json()
+    with torch.no_grad():
+        probs = torch.softmax(model(torch.tensor([[4, 2, 9, 1]]))[0, -3:].double(), -1)
+    assert body["answer"] == probs.argmax(-1).tolist()
+    assert body["probability"] == pytest.approx(float(probs.max(-1).values.prod()), rel=1e-5)
+    assert [len(t) for t in body["top"]] == [3, 3, 3]
 
 
 def test_local_server_exits_cleanly():

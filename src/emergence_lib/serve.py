@@ -13,6 +13,7 @@ Errors are JSON ``{"error": kind, "message": plain words, ...}``:
   length sent). 413 rather than 422 because the request is well formed, only larger than this
   server is willing to process (RFC 9110's "Content Too Large"): a client can tell "shorten it"
   from "fix it" by the code alone.
+  A body too large to hold ``max_context`` ids is refused (413 ``body_too_large``) unread.
 - 422 ``invalid_input``: not JSON, no ``tokens`` list, a token that is not a whole number, a token
   outside the vocabulary, an empty list.
 - 503 ``busy``: ``max_in_flight`` requests are already being computed (the compute budget), with
@@ -107,12 +108,21 @@ def _default_readout(output: torch.Tensor) -> torch.Tensor:
 
 
 def _distribution(logits: torch.Tensor, top_k: int) -> dict:
-    """logits (V,) -> answer (argmax), its probability and the ``top_k`` most probable tokens."""
+    """logits (V,) -> answer (argmax), its probability and the ``top_k`` most probable tokens;
+    logits (P, V) of an answer of P positions (e.g. chapter 1's digits) -> answer a list of P
+    tokens, probability their product (the model's probability of that whole answer), top one
+    list per position."""
     probs = torch.softmax(logits.double(), dim=-1)
-    values, ids = probs.topk(min(top_k, probs.numel()))
-    return {"answer": int(ids[0]), "probability": float(values[0]),
-            "top": [{"token": t, "probability": p}
-                    for t, p in zip(ids.tolist(), values.tolist(), strict=True)]}
+    values, ids = probs.topk(min(top_k, probs.shape[-1]), dim=-1)  # (top_k,) or (P, top_k)
+    if logits.ndim == 1:
+        values, ids = values[None], ids[None]
+    top = [[{"token": t, "probability": p} for t, p in zip(i, v, strict=True)]
+           for i, v in zip(ids.tolist(), values.tolist(), strict=True)]
+    answer = ids[:, 0].tolist()
+    probability = float(values[:, 0].prod())
+    if logits.ndim == 1:
+        return {"answer": answer[0], "probability": probability, "top": top[0]}
+    return {"answer": answer, "probability": probability, "top": top}
 
 
 Encode = Callable[[list[int]], torch.Tensor]
@@ -130,7 +140,8 @@ def make_app(model: nn.Module, *, max_context: int, vocab: int | None = None,
     ``n_ctx`` unless ``encode`` is given. vocab: token ids allowed, [0, vocab) (default
     ``model.vocab``). encode: request tokens (T,) -> model input (1, T') (default: the tokens as a
     batch of one). describe: tokens -> a readable prompt, returned as ``"prompt"``. readout: model
-    output -> next-token logits (V,) (default: the last position of (1, T, V), or (1, V)).
+    output -> next-token logits (V,) (default: the last position of (1, T, V), or (1, V)), or
+    (P, V) for an answer of P tokens (then "answer" is a list, "top" one list per position).
     max_in_flight: the compute budget, requests computed at once (more get a 503; None: no cap).
     """
     fastapi = _require("fastapi")
@@ -162,8 +173,10 @@ def make_app(model: nn.Module, *, max_context: int, vocab: int | None = None,
     except NotImplementedError:  # an exported program's module has no train/eval switch
         pass
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    # a body this large cannot hold max_context ids: refused before it is read and parsed
+    max_body = 1024 + (len(str(vocab)) + 8) * max_context
     limits = {"max_context": max_context, "vocab": vocab, "max_in_flight": max_in_flight,
-              "top_k": min(top_k, vocab), "n_ctx": n_ctx}
+              "top_k": min(top_k, vocab), "n_ctx": n_ctx, "max_body_bytes": max_body}
     in_flight, lock = [0], threading.Lock()
 
     def answer(tokens: list[int]) -> dict:
@@ -171,9 +184,9 @@ def make_app(model: nn.Module, *, max_context: int, vocab: int | None = None,
         try:
             with torch.inference_mode():
                 logits = readout(model(encode(tokens).to(device)))
-            if logits.ndim != 1:
-                raise ValueError(f"readout must give logits of shape (vocab,), got "
-                                 f"{tuple(logits.shape)}")
+            if logits.ndim not in (1, 2):
+                raise ValueError(f"readout must give logits of shape (vocab,) or (positions, "
+                                 f"vocab), got {tuple(logits.shape)}")
             if not torch.isfinite(logits).all():
                 raise ValueError("the model returned non-finite logits (NaN or infinity)")
             reply = _distribution(logits.float().cpu(), top_k)
@@ -208,9 +221,21 @@ def make_app(model: nn.Module, *, max_context: int, vocab: int | None = None,
 
     @app.post("/predict", openapi_extra=body_schema)
     async def predict(request: fastapi.Request) -> dict:
+        size = request.headers.get("content-length", "0")
+        if not size.isdigit() or int(size) > max_body:
+            raise _Rejected(413, "body_too_large", f"the request body has {size} bytes, more "
+                            f"than this server reads (max_body_bytes={max_body}, room for "
+                            f"max_context={max_context} tokens)", limit=max_body)
+        raw = b""
+        async for chunk in request.stream():  # a body sent without (or with a false) length
+            raw += chunk
+            if len(raw) > max_body:
+                raise _Rejected(413, "body_too_large", f"the request body has more than "
+                                f"{max_body} bytes, more than this server reads "
+                                f"(max_body_bytes={max_body})", limit=max_body)
         try:
-            body = json.loads(await request.body())
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            body = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
             raise _Rejected(422, "invalid_input",
                             f'the request body is not valid JSON ({err}): send '
                             f'{{"tokens": [int, ...]}}') from err
