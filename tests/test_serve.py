@@ -246,6 +246,39 @@ def test_local_server_exits_cleanly():
     assert set(threading.enumerate()) - before == set()
 
 
+def test_local_server_refuses_what_it_cannot_serve():
+    from fastapi import FastAPI
+
+    with pytest.raises(TypeError, match="app must be an ASGI application"):
+        LocalServer(object())
+    with pytest.raises(RuntimeError, match="GET /health answered 404"):
+        with LocalServer(FastAPI()):
+            pass
+    app = make_app(small_model(), max_context=4)
+    with LocalServer(app) as first:
+        with pytest.raises(OSError, match=f"cannot listen on 127.0.0.1:{first.port}"):
+            with LocalServer(app, port=first.port):
+                pass
+        assert httpx.get(first.url + "/health").status_code == 200
+
+
+def test_concurrent_requests_get_their_own_answers(model, server):
+    generator = torch.Generator().manual_seed(2)
+    prompts = torch.randint(0, VOCAB, (8, 6), generator=generator).tolist()
+    replies = [None] * len(prompts)
+
+    def ask(i):
+        replies[i] = httpx.post(server.url + "/predict", json={"tokens": prompts[i]}).json()
+
+    workers = [threading.Thread(target=ask, args=(i,)) for i in range(len(prompts))]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(10)
+    for prompt, reply in zip(prompts, replies, strict=True):
+        assert reply["answer"] == int(expected(model, prompt).argmax())
+
+
 def test_local_server_inside_a_running_event_loop():
     """As in a Jupyter or papermill cell: the calling thread already runs an event loop."""
 

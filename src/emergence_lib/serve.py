@@ -268,6 +268,9 @@ class LocalServer:
 
     def __init__(self, app, host: str = "127.0.0.1", port: int | None = None, *,
                  startup_timeout: float = 10.0, log_level: str = "warning"):
+        if not callable(app):
+            raise TypeError(f"app must be an ASGI application (e.g. from make_app), "
+                            f"got {type(app).__name__}")
         self.app, self.host = app, host
         self.port = None if port is None else check_int("port", port, minimum=1, maximum=65535)
         self.startup_timeout = check_float("startup_timeout", startup_timeout, minimum=0,
@@ -305,17 +308,28 @@ class LocalServer:
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
                                         name=f"uvicorn-{self.port}", daemon=True)
         self._thread.start()
-        deadline, last = time.monotonic() + self.startup_timeout, None
+        deadline, last, status = time.monotonic() + self.startup_timeout, None, None
         while time.monotonic() < deadline:
             if not self._thread.is_alive():
                 break
             try:
-                if httpx.get(self.url + "/health", timeout=1.0).status_code == 200:
-                    return self
-            except httpx.HTTPError as err:
+                status = httpx.get(self.url + "/health", timeout=1.0).status_code
+            except httpx.HTTPError as err:  # not listening yet
                 last = err
-            time.sleep(0.01)
+                time.sleep(0.01)
+                continue
+            if status == 200:
+                return self
+            break
+        died = not self._thread.is_alive()
         self.__exit__(None, None, None)
+        if not died and status is not None:
+            raise RuntimeError(f"the server runs but GET /health answered {status}: "
+                               f"LocalServer needs an app with a /health route (make_app's has "
+                               f"one)")
+        if died:
+            raise RuntimeError("the uvicorn server stopped before answering GET /health (its "
+                               "log above says why; is app an ASGI app, e.g. from make_app?)")
         raise RuntimeError(f"the server did not answer GET /health within "
                            f"{self.startup_timeout} s (last error: {last!r})")
 
