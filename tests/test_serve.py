@@ -15,7 +15,12 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
 from emergence_lib.models.transformer import Transformer  # noqa: E402
-from emergence_lib.serve import LocalServer, make_app, measure_latency  # noqa: E402
+from emergence_lib.serve import (  # noqa: E402
+    LocalServer,
+    latency_by_model,
+    make_app,
+    measure_latency,
+)
 
 VOCAB, N_CTX, MAX_CONTEXT = 20, 16, 12
 
@@ -302,6 +307,15 @@ def test_measure_latency_counts_answers_and_errors(server):
         measure_latency(server.url, [], repeats=1)
     with pytest.raises(ValueError, match="repeats must be >= 1"):
         measure_latency(server.url, [[1]], repeats=0)
+
+
+def test_latency_by_model_serves_each_in_turn():
+    models = {"below": small_model(0), "above": small_model(1)}
+    stats = latency_by_model(models, [[1, 2], [3, 4, 5]], max_context=8, repeats=2)
+    assert list(stats) == ["below", "above"]
+    assert all(s["n"] == 4 and s["errors"] == 0 for s in stats.values())
+    with pytest.raises(ValueError, match="models must be a non-empty dict"):
+        latency_by_model({}, [[1]], max_context=8)
 
 
 def test_make_app_rejects_bad_arguments(model):

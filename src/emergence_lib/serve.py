@@ -4,6 +4,7 @@ uvicorn server for tests and notebooks, and latency measured with a real HTTP cl
     app = make_app(model, max_context=32)          # POST /predict, GET /health, GET /limits
     with LocalServer(app) as server:                # uvicorn on a free 127.0.0.1 port
         stats = measure_latency(server.url, [{"tokens": [1, 2, 3]}], repeats=20)
+    both = latency_by_model({"below": small, "above": large}, payloads, max_context=32)
 
 POST /predict takes ``{"tokens": [int, ...]}`` and answers the model's distribution over the
 next token (the last position's logits): ``{"answer", "probability", "top", "context"}``.
@@ -29,7 +30,7 @@ import math
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -398,3 +399,18 @@ def measure_latency(url: str, payloads: Sequence[dict | list[int]], *, repeats: 
             "mean_ms": float(np.mean(latencies)) if latencies else math.nan,
             "n": repeats * len(bodies), "errors": errors, "statuses": statuses,
             "latencies_ms": latencies}
+
+
+def latency_by_model(models: Mapping[str, nn.Module], payloads: Sequence[dict | list[int]], *,
+                     max_context: int, repeats: int = 10, **app_options: Any) -> dict[str, dict]:
+    """Each model served in turn (``make_app(model, max_context=..., **app_options)`` behind a
+    ``LocalServer``) and timed by ``measure_latency`` on the same payloads: {name: stats}, e.g.
+    a model below and one above a threshold setting."""
+    if not isinstance(models, Mapping) or not models:
+        raise ValueError(f"models must be a non-empty dict {{name: model}}, got {_show(models)}")
+    results = {}
+    for name, model in models.items():
+        app = make_app(model, max_context=max_context, name=str(name), **app_options)
+        with LocalServer(app) as server:
+            results[name] = measure_latency(server.url, payloads, repeats=repeats)
+    return results
