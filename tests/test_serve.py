@@ -249,6 +249,8 @@ def test_local_server_exits_cleanly():
     with pytest.raises(httpx.ConnectError):
         httpx.get(url + "/health", timeout=1)
     assert set(threading.enumerate()) - before == set()
+    with server:  # the same object starts again
+        assert httpx.get(server.url + "/health").status_code == 200
 
 
 def test_local_server_refuses_what_it_cannot_serve():

@@ -24,6 +24,8 @@ Errors are JSON ``{"error": kind, "message": plain words, ...}``:
 FastAPI, uvicorn and httpx are the optional extra ``[serve]``; they are imported only when used.
 """
 
+# no `from __future__ import annotations`: FastAPI reads the route handlers' annotations
+# (fastapi.Request) at run time, from inside make_app
 import importlib
 import json
 import math
@@ -65,8 +67,11 @@ _JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", floa
 
 
 def _show(value: object) -> str:
-    text = json.dumps(value) if isinstance(value, (int, float, str, list, dict, type(None))) \
-        else repr(value)
+    """A short JSON (else Python) rendering of a value for an error message."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -273,7 +278,9 @@ class LocalServer:
             raise TypeError(f"app must be an ASGI application (e.g. from make_app), "
                             f"got {type(app).__name__}")
         self.app, self.host = app, host
-        self.port = None if port is None else check_int("port", port, minimum=1, maximum=65535)
+        self._requested = None if port is None else check_int("port", port, minimum=1,
+                                                              maximum=65535)
+        self.port = self._requested  # the port in use while running
         self.startup_timeout = check_float("startup_timeout", startup_timeout, minimum=0,
                                            strict_min=True)
         self.log_level = log_level
@@ -285,7 +292,8 @@ class LocalServer:
         if self._server is None:
             raise RuntimeError("the server is not running: use it inside `with LocalServer(app) "
                                "as server:`")
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address
+        return f"http://{host}:{self.port}"
 
     def __enter__(self) -> "LocalServer":
         uvicorn, httpx = _require("uvicorn"), _require("httpx")
@@ -298,10 +306,10 @@ class LocalServer:
                              socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
         try:  # bind here, so the port is ours before uvicorn starts (no race for a free port)
-            sock.bind((self.host, self.port or 0))
+            sock.bind((self.host, self._requested or 0))
         except OSError as err:
             sock.close()
-            raise OSError(f"cannot listen on {self.host}:{self.port or 0}: {err}") from err
+            raise OSError(f"cannot listen on {self.host}:{self._requested or 0}: {err}") from err
         self._socket, self.port = sock, sock.getsockname()[1]
         config = uvicorn.Config(self.app, host=self.host, port=self.port,
                                 log_level=self.log_level, lifespan="off")
