@@ -5,7 +5,6 @@ import pytest
 import torch
 
 from emergence_lib.export import (
-    ExportableTransformer,
     check_roundtrip,
     export_model,
     load_exported,
@@ -60,10 +59,9 @@ def test_the_exported_program_checks_ids_and_length(saved):
         run(tokens(1, N_CTX + 1))
 
 
-def test_exportable_transformer_equals_forward_with_gates():
+def test_transformer_with_gates_exports_as_it_is():
     model = small_model(seed=3, head_gates=True)
     x = tokens(4, 6)
-    assert torch.equal(ExportableTransformer(model)(x), model(x))
     program = export_model(model, x, dynamic=False)
     assert check_roundtrip(model, program, x) == 0.0
 
@@ -102,8 +100,6 @@ def test_bad_inputs(model, tmp_path):
         save_torchscript(model, tmp_path / "x.ts")
     with pytest.raises(FileNotFoundError, match="no TorchScript module at"):
         load_torchscript(tmp_path / "missing.ts")
-    with pytest.raises(TypeError, match="must be an emergence_lib Transformer"):
-        ExportableTransformer(DigitMLP())
 
 
 def test_the_reloaded_program_can_be_served(model, saved):

@@ -4,15 +4,13 @@ check that the reloaded model gives the original's outputs.
 
 What works with torch 2.13 (tests/test_export.py):
 
-- ``torch.export.export(transformer, ...)`` fails on the library ``Transformer`` itself: its
-  forward checks the token ids with ``int(tokens.min())``, a branch on data that export cannot
-  trace. ``export_model`` therefore exports ``ExportableTransformer``, the same modules and the
-  same operations as ``Transformer.forward``'s default path (no cache, no ablation or patching),
-  with the id range as ``torch._check`` runtime assertions in the graph. The reloaded program's
-  outputs are identical to the model's (max abs difference 0.0 in the tests, batch sizes 1 to 7,
-  lengths 1 to ``n_ctx``, with and without head gates).
+- ``torch.export.export`` of the library ``Transformer`` itself: while compiling, its forward
+  checks the token ids' range with ``torch._check`` runtime assertions in the graph instead of
+  a Python branch on data. The reloaded program's outputs are identical to the model's (max abs
+  difference 0.0 in the tests, batch sizes 1 to 7, lengths 1 to ``n_ctx``, with and without
+  head gates).
 - ``torch.jit.script`` fails (TorchScript does not compile the comprehensions of
-  ``Transformer.forward``). ``torch.jit.trace`` of ``ExportableTransformer`` works and gives
+  ``Transformer.forward``). ``torch.jit.trace`` works and gives
   identical outputs at other batch sizes and lengths, but torch 2.13 marks it deprecated
   ("Please switch to torch.compile or torch.export"): ``trace_torchscript`` is kept for old
   deployments (``save_torchscript``/``load_torchscript`` silence the same warning of
@@ -34,38 +32,8 @@ from ._validate import check_int, check_tensor
 from .models.transformer import Transformer
 
 
-class ExportableTransformer(nn.Module):
-    """``Transformer.forward(tokens)`` without the Python-side checks torch.export cannot
-    trace: tokens (B, T) -> logits (B, T, V), the same modules and operations (fused causal
-    attention), so the outputs are bit-identical. With ``range_checks`` the ids' range
-    [0, vocab) is asserted inside the graph (export only: tracing cannot record it)."""
-
-    def __init__(self, model: Transformer, range_checks: bool = True):
-        super().__init__()
-        if not isinstance(model, Transformer):
-            raise TypeError(f"model must be an emergence_lib Transformer, "
-                            f"got {type(model).__name__}")
-        self.model, self.range_checks = model, range_checks
-
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        m = self.model
-        if self.range_checks:
-            torch._check(tokens.min().item() >= 0)
-            torch._check(tokens.max().item() < m.vocab)
-        positions = torch.arange(tokens.shape[1], device=tokens.device)
-        x = m.W_E(tokens) + m.W_pos(positions)                 # (B, T, D)
-        for block in m.blocks:
-            _, _, z, _ = block.attn.parts(block.ln_attn(x), need_pattern=False)
-            x = x + block.attn.combine(z)                      # (B, T, D)
-            if block.mlp is not None:
-                x = x + block.mlp(block.ln_mlp(x))             # (B, T, D)
-        return m.W_U(m.ln_final(x))                            # (B, T, V)
-
-
-def _traceable(model: nn.Module, range_checks: bool = True) -> nn.Module:
-    model.eval()
-    return ExportableTransformer(model, range_checks) if isinstance(model, Transformer) \
-        else model
+def _traceable(model: nn.Module) -> nn.Module:
+    return model.eval()
 
 
 def _example(model: nn.Module, example_tokens: object) -> torch.Tensor:
@@ -147,7 +115,9 @@ def trace_torchscript(model: nn.Module, example_tokens: torch.Tensor) -> torch.j
     tokens = _example(model, example_tokens)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.filterwarnings("ignore", message=r".*torch\.jit\..* is deprecated")
-        return torch.jit.trace(_traceable(model, range_checks=False), (tokens,))
+        # the forward's Python-side id check is not recorded (it does not change the outputs)
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+        return torch.jit.trace(_traceable(model), (tokens,))
 
 
 def save_torchscript(module: torch.jit.ScriptModule, path: str | Path) -> Path:

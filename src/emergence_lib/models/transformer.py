@@ -207,7 +207,10 @@ class Transformer(nn.Module):
         if not 1 <= T <= self.n_ctx:
             raise ValueError(f"tokens must have between 1 and n_ctx={self.n_ctx} positions, "
                              f"got {T}")
-        if tokens.numel() and (int(tokens.min()) < 0 or int(tokens.max()) >= self.vocab):
+        if torch.compiler.is_compiling():  # torch.export: the same range check, in the graph
+            torch._check(tokens.min().item() >= 0)
+            torch._check(tokens.max().item() < self.vocab)
+        elif tokens.numel() and (int(tokens.min()) < 0 or int(tokens.max()) >= self.vocab):
             raise ValueError(f"tokens must hold ids in [0, {self.vocab}), got values from "
                              f"{int(tokens.min())} to {int(tokens.max())}")
         if last_position_only and self.n_layers > 1:
