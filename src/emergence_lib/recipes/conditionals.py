@@ -91,6 +91,13 @@ class ConditionalsRecipe:
         """Accuracy of a uniform guess among the labels."""
         return 1.0 / self.n_labels
 
+    @property
+    def patience_can_fire(self) -> bool:
+        """Whether early stopping can stop a run at all: it needs ``patience`` logs after the
+        first one, and a run logs ``steps // log_every`` times after step 0. The recipe's
+        patience 10 with a log every 200 of 1,000 steps (5 logs) never can."""
+        return self.patience is not None and self.patience < self.steps // self.log_every
+
 
 RECIPE = ConditionalsRecipe()
 # FULL: the recipe's 1,000 steps everywhere over the whole 5 x 4 grid, 3 seeds (60 trainings).
@@ -98,12 +105,12 @@ RECIPE = ConditionalsRecipe()
 # (context 160, 6 heads) a float32 step and ~4x that under bfloat16 autocast, about
 # 20 x 3 x 250 s ~ 4 h of CPU at one thread (an estimate).
 FULL = RECIPE
-# FAST (part 1's ~15-20 s of CPU): the four corners of the grid, one seed, the first 60 steps
+# FAST (part 1's ~15-20 s of CPU): the four corners of the grid, one seed, the first 40 steps
 # of the recipe (all float32, as the recipe's first 400 steps are), a log every 20 steps, the
-# padding trimmed (exact), smaller data sets. Nothing can be learned in 60 steps: FAST shows the
+# padding trimmed (exact), smaller data sets. Nothing can be learned in 40 steps: FAST shows the
 # procedure and the shortcut baselines, FULL is the test.
-FAST = replace(RECIPE, contexts=(80, 160), heads=(3, 6), seeds=(0,), steps=60, log_every=20,
-               trim_padding=True, n_train=4_096, n_val=256, n_test=512, n_gate=64)
+FAST = replace(RECIPE, contexts=(80, 160), heads=(3, 6), seeds=(0,), steps=40, log_every=20,
+               trim_padding=True, n_train=4_096, n_val=128, n_test=512, n_gate=64)
 CACHE = Path(".cache") / "conditionals"
 SWEEP_FIELDS = ("contexts", "heads", "seeds", "n_boot")   # not part of one training's config
 
@@ -368,10 +375,11 @@ def run_sweep(setup: ConditionalsRecipe = FAST, backend: str | None = None, *,
 
 # --- the fit ---
 
-def loo_r2(x: Sequence[float], y: Sequence[float], *, floor: float, ceil: float) -> float:
+def loo_r2(x: Sequence[float], y: Sequence[float], *, floor: float | None = None,
+           ceil: float | None = None) -> float:
     """Leave-one-out R^2 of the logistic in x: each point predicted by a fit to the others
-    (floor and ceil fixed); 1 - sum (y_i - yhat_-i)^2 / sum (y_i - mean y)^2. <= 0: the fit
-    predicts held-out configurations no better than their mean."""
+    (floor, ceil fixed if given); 1 - sum (y_i - yhat_-i)^2 / sum (y_i - mean y)^2. <= 0: the
+    fit predicts held-out configurations no better than their mean."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     predicted = np.empty_like(y)
     for i in range(len(x)):
@@ -383,10 +391,11 @@ def loo_r2(x: Sequence[float], y: Sequence[float], *, floor: float, ceil: float)
 
 def fit_sweep(results: Sequence[Mapping], baselines: Mapping[str, float], *,
               n_boot: int = 200, seed: int = 0) -> dict:
-    """Accuracy against C_sweep: the logistic in C_sweep (x = 2**log2_C_sweep, floor fixed at
-    chance, ceiling at 1) with bootstrap intervals, its R^2 against the linear baseline, the
-    leave-one-out R^2, the best shortcut, whether any configuration learned (its 95% Wilson
-    interval lies above the best shortcut) and a verdict sentence true either way."""
+    """Accuracy against C_sweep: the logistic in C_sweep (x = 2**log2_C_sweep; floor and
+    ceiling fixed at chance and 1, the convention of chapters 1-2) with bootstrap intervals,
+    its R^2 against the linear baseline, the leave-one-out R^2, the best shortcut, whether any
+    configuration learned (its 95% Wilson interval lies above the best shortcut), whether the
+    threshold's interval lies inside the swept range, and a verdict sentence true either way."""
     if isinstance(results, Mapping) or not isinstance(results, Sequence) or not results:
         raise TypeError(f"results must be the non-empty list of run_sweep, got {_show(results)}")
     for i, r in enumerate(results):
@@ -403,19 +412,25 @@ def fit_sweep(results: Sequence[Mapping], baselines: Mapping[str, float], *,
     lows = np.array([wilson_interval(int(r["correct"]), int(r["n_test"]))[0] for r in results])
     learned_mask = lows > shortcut_acc
     x = 2.0 ** (log2_c - log2_c.min())          # C_sweep relative to the smallest (same fit)
-    fit = fit_logistic(x, acc, floor=chance, ceil=1.0, n_boot=n_boot, seed=seed)
-    loo = loo_r2(x, acc, floor=chance, ceil=1.0)
+    fixed = {"floor": chance, "ceil": 1.0}
+    fit = fit_logistic(x, acc, **fixed, n_boot=n_boot, seed=seed)
+    loo = loo_r2(x, acc, **fixed)
     lo, hi = fit.intervals.get("threshold", (float("nan"), float("nan")))
     threshold = float(np.log2(fit.threshold) + log2_c.min())
     interval = (float(np.log2(lo) + log2_c.min()), float(np.log2(hi) + log2_c.min()))
     span = (float(log2_c.min()), float(log2_c.max()))
-    covers = interval[0] <= span[0] and interval[1] >= span[1]
+    inside = bool(interval[0] >= span[0] and interval[1] <= span[1])
     learned = bool(learned_mask.any())
     best = int(acc.argmax())
-    numbers = (f"the logistic in C_sweep explains R^2 = {fit.r2:.2f} (a line in log C: "
-               f"{fit.linear.r2:.2f}), leave-one-out R^2 = {loo:.2f}, and the threshold's 95% "
-               f"bootstrap interval, log2 C in [{interval[0]:.1f}, {interval[1]:.1f}], "
-               f"{'spans' if covers else 'does not span'} the whole swept range "
+    where = ("lies inside" if inside else "is not inside")
+    if np.ptp(acc) == 0:
+        r2_text = ("every configuration has the same accuracy, so R^2 is undefined for the "
+                   "logistic in C_sweep, for a line and for held-out configurations")
+    else:
+        r2_text = (f"the logistic in C_sweep has R^2 = {fit.r2:.2f} (a line in log C: "
+                   f"{fit.linear.r2:.2f}) and leave-one-out R^2 = {loo:.2f}")
+    numbers = (f"{r2_text}, and the threshold's 95% bootstrap interval, log2 C in "
+               f"[{interval[0]:.1f}, {interval[1]:.1f}], {where} the swept range "
                f"[{span[0]:.1f}, {span[1]:.1f}]")
     if learned:
         sentence = (f"{int(learned_mask.sum())} of {len(acc)} configurations beat the best "
@@ -423,16 +438,18 @@ def fit_sweep(results: Sequence[Mapping], baselines: Mapping[str, float], *,
                     f"{acc[best]:.0%} at context {results[best].get('context')}, "
                     f"{results[best].get('heads')} heads); {numbers}.")
     else:
-        noise = loo <= 0 or covers
+        noise = not loo > 0 or not inside          # an undefined (nan) R^2 counts as noise
         sentence = (f"No configuration learned above the best shortcut ({shortcut}, "
                     f"{shortcut_acc:.0%}): the best reached {acc[best]:.0%} "
                     f"(chance {chance:.0%}), so accuracy has no transition for C_sweep to "
                     f"explain; {numbers}"
                     + ("; the fit is a fit to noise." if noise else
-                       "; even so the fit is one to accuracies at the floor, not a threshold."))
+                       "; it locates a threshold, but one between accuracies that all stay below "
+                       "the shortcut: variation at the floor, not learning."))
     return {"fit": fit, "r2": fit.r2, "linear_r2": fit.linear.r2, "loo_r2": loo,
             "threshold_log2_C": threshold, "threshold_interval_log2_C": interval,
-            "swept_log2_C": span, "interval_covers_range": covers,
+            "swept_log2_C": span, "threshold_inside_range": inside,
+            "fixed": tuple(fixed),
             "best_shortcut": shortcut, "best_shortcut_accuracy": shortcut_acc,
             "n_learned": int(learned_mask.sum()), "learned": learned,
             "best_accuracy": float(acc[best]), "sentence": sentence}
