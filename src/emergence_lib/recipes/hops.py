@@ -1,0 +1,523 @@
+"""The structural-threshold recipe of chapter 9, part 2 (COURSE.md section 9): attention-only
+transformers of 1-3 layers trained on k-hop pointer chasing (``tasks.hops``), all hop counts
+k = 1..3 read out of one model, swept over layers x heads x seeds. Every number of the setup
+lives here.
+
+One training (``train_point``) gives one sweep point per hop count: a configuration is
+(layers, heads, hops, seed), and ``run_sweep`` returns one row per configuration.
+
+What was tried, and what it gave (December 2026, this machine, one thread, seed 0 unless
+said; accuracy per hop k = 1, 2, 3[, 4] at the end; the issue records the permutation runs
+with N = 8 / 16 and an MLP that failed before): PROBES below. In short: a k token (or a
+combined (query, k) token) left hop 2 at chance; one read-out per k trained together made hop
+2 learnable within ~100 steps; N = 8 nodes learns much faster than N = 10-12 (64 pair tokens);
+batch 128 or 256 learns where batch 64 stalls; LayerNorm is needed; the pair embeddings start
+factored, e(a -> b) = u_a + w_b (random u, w), which makes hop 1 learnable in ~60 steps instead
+of hundreds; no MLP (attention-only), so there is no bag-of-pairs MLP shortcut.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .. import sweep
+from .._validate import _show, check_choice, check_int
+from ..capacity import count_params, transformer_capacity
+from ..detect import lead
+from ..fit import fit_logistic, r_squared, steepness_ratio
+from ..gating import attention_gate_logits, gating_ratio
+from ..models import Transformer
+from ..precision import round_weights
+from ..tasks.hops import HopTask, hop_task
+from ..train import TrainConfig, TrainResult, train
+from ..utils import seeded
+
+# What was tried before the setup below (throwaway scripts under /tmp/hops_*; accuracy of the
+# read-outs k = 1, 2, 3[, 4] at the last logged step; "fact" = factored pair-embedding init).
+PROBES = {
+    "N 8, k token, 2 layers + MLP 128, lr 3e-3, batch 128, 600 steps":
+        "0.21 0.17 0.17 0.17 (nothing learned, not even k = 1)",
+    "N 8, k token, 2 layers attention-only, lr 1e-2, 600 steps, fact or not":
+        "0.15 0.17 0.14 0.16 (nothing)",
+    "N 8, k = 1 only, 1 layer, lr 3e-3, fact": "1.00 by step 60",
+    "N 8, k = 1 only, 1 layer, lr 3e-3, no fact": "0.84 at step 300",
+    "N 8, k in {1, 2} with a k token, 2 layers, 1,000 steps (with or without MLP)":
+        "1.00 0.16-0.18 (hop 2 at chance)",
+    "N 8, combined (query, k) token, 2 layers, 800 steps": "1.00 0.19 (hop 2 at chance)",
+    "N 8, one read-out per k (K = 4), 2 layers, 800 steps":
+        "1.00 0.99 0.62 0.85 (k = 4 by exclusion: in an 8-cycle f^4 = f^-4, so hops >= n/2 "
+        "are refused by tasks.hops.hop_task)",
+    "N 12, one read-out per k (K = 4), 1 / 2 / 3 layers, 400 steps":
+        "1 layer 1.00 0.12 0.12 0.11; 2 layers 1.00 1.00 0.13 0.11; 3 layers 0.99 0.86 0.13 0.11",
+    "N 10, K = 4, d_model 32, batch 64, 3 layers, 1,000 steps": "1.00 0.14 0.14 0.14",
+    "N 8, K = 3, batch 64, 2-3 layers, 400 steps": "k = 2 at 0.16-0.33 (batch 64 stalls)",
+    "N 8, K = 3, batch 128, 500 steps, heads 1 / 2":
+        "1 layer 1.00 0.22 0.19 (either); 2 layers H1 1.00 1.00 0.47, H2 1.00 1.00 0.99; "
+        "3 layers H1 1.00 1.00 0.44, H2 1.00 1.00 0.99",
+    "N 8, K = 3, batch 256, 250 steps, 2-3 layers":
+        "2 layers H1 1.00 0.99 0.28, H2 1.00 1.00 0.69; 3 layers H1 1.00 1.00 0.26, H2 1.00 "
+        "1.00 1.00",
+    "N 8, K = 3, no LayerNorm, 3 layers, 300 steps": "0.37 0.14 0.12",
+}
+
+
+@dataclass(frozen=True)
+class HopsSetup:
+    """One setup of part 2: task, model, optimiser and the sweep axes."""
+
+    n_nodes: int = 8             # nodes of the random cycle (64 pair tokens)
+    hops: int = 3                # read-outs k = 1..hops, all trained in one model
+    d_model: int = 64
+    batch_size: int = 128
+    lr: float = 3e-3
+    steps: int = 300
+    log_every: int = 25          # accuracy and G every this many steps
+    n_eval: int = 512            # held-out examples (fixed per seed)
+    embed_std: float = 0.06      # factored pair-embedding init: u_a, w_b ~ N(0, embed_std^2)
+    bits: tuple[int, ...] = (2, 3, 4, 6, 8, 16)   # weights rounded to these for BITS accuracy
+    layers: tuple[int, ...] = (1, 2, 3)
+    heads: tuple[int, ...] = (1, 2)
+    seeds: tuple[int, ...] = (0, 1)
+
+    def task(self) -> HopTask:
+        return hop_task(self.n_nodes, self.hops)
+
+    def configs(self) -> list[dict]:
+        """The sweep's training configs (one per layers x heads x seed), JSON values only."""
+        numbers = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()
+                   if k not in ("layers", "heads", "seeds")}
+        return [{"layers": L, "heads": H, "seed": s, **numbers}
+                for L in self.layers for H in self.heads for s in self.seeds]
+
+
+FAST = HopsSetup()
+# FULL: more seeds and more steps (heads up to 4); not validated yet.
+FULL = HopsSetup(steps=1_000, log_every=50, n_eval=1_024, heads=(1, 2, 4), seeds=(0, 1, 2, 3))
+BITS = FAST.bits
+SOLVED = 0.9                     # accuracy that counts as solved (the check cell's bar)
+FP32_BITS = 32                   # B = 2**32 for the unrounded float32 weights in C
+
+
+def _setup_from(config: dict) -> tuple[HopsSetup, int, int, int]:
+    if not isinstance(config, dict):
+        raise TypeError(f"config must be a dict (from HopsSetup.configs()), got {_show(config)}")
+    missing = {"layers", "heads", "seed"} - set(config)
+    if missing:
+        raise ValueError(f"config must hold 'layers', 'heads' and 'seed'; missing "
+                         f"{sorted(missing)}")
+    fields = {f for f in HopsSetup.__dataclass_fields__} - {"layers", "heads", "seeds"}
+    unknown = set(config) - fields - {"layers", "heads", "seed"}
+    if unknown:
+        raise ValueError(f"config has unknown keys {sorted(unknown)}; allowed: "
+                         f"{sorted(fields | {'layers', 'heads', 'seed'})}")
+    numbers = {k: (tuple(v) if isinstance(v, list) else v) for k, v in config.items()
+               if k in fields}
+    setup = replace(FAST, **numbers)
+    layers = check_int("config['layers']", config["layers"], minimum=1)
+    heads = check_int("config['heads']", config["heads"], minimum=1)
+    seed = check_int("config['seed']", config["seed"], minimum=0)
+    if setup.d_model % heads:
+        raise ValueError(f"config['heads'] must divide d_model={setup.d_model}, got {heads}")
+    return setup, layers, heads, seed
+
+
+def hops_model(setup: HopsSetup, layers: int, heads: int, seed: int = 0) -> Transformer:
+    """The attention-only, pre-LayerNorm transformer of the setup, initialised from ``seed``,
+    with factored pair embeddings e(a -> b) = u_a + w_b (the rest of W_E as Transformer draws)."""
+    task = setup.task()
+    with seeded(seed):
+        model = Transformer(task.vocab, task.n_ctx, d_model=setup.d_model, n_layers=layers,
+                            n_heads=heads, d_mlp=None, layernorm=True)
+        u = torch.randn(task.n_nodes, setup.d_model) * setup.embed_std
+        w = torch.randn(task.n_nodes, setup.d_model) * setup.embed_std
+    with torch.no_grad():
+        model.W_E.weight[:task.n_pairs] = (u[:, None] + w[None]).reshape(task.n_pairs, -1)
+    return model
+
+
+def eval_set(setup: HopsSetup, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """The held-out examples of a seed: tokens (n_eval, T) and answers (n_eval, K)."""
+    return setup.task().sample(setup.n_eval, torch.Generator().manual_seed(10_000 + seed))
+
+
+def hops_loss(task: HopTask):
+    """Cross-entropy averaged over every read-out k = 1..K: (tokens, answers) -> loss."""
+    def loss(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        tokens, answers = batch
+        logits = task.readout(model(tokens))                           # (B, K, N)
+        return F.cross_entropy(logits.reshape(-1, task.n_nodes), answers.reshape(-1))
+    return loss
+
+
+@torch.no_grad()
+def accuracy_per_hop(model: nn.Module, task: HopTask, tokens: torch.Tensor,
+                     answers: torch.Tensor) -> list[float]:
+    """Accuracy of each read-out on (tokens (B, T), answers (B, K)) -> K floats."""
+    predicted = task.readout(model(tokens)).argmax(-1)                 # (B, K)
+    return (predicted == answers).float().mean(0).tolist()
+
+
+@torch.no_grad()
+def readout_gate(model: Transformer, task: HopTask, tokens: torch.Tensor) -> list[float]:
+    """G chance-corrected for each k: the share of the read-out's (last position's) attention
+    that lands on the decisive pairs of hops 1..k, over their chance share k / T, averaged over
+    layers, heads and examples (1 = uniform attention, T / k = all of it there).
+
+    Computed with ``gating``: gate logits g[l, h, t] = log(T a[l, h, t]) for the attention a
+    of head h of layer l from the last position to key t, so that G's softmax over a layer's
+    (head, key) cells gives a / H and the ratio is the mean over layers of the attention mass
+    on the focus keys over |focus| / T."""
+    cache: dict = {}
+    model(tokens, cache=cache)
+    B, T = tokens.shape
+    raw = attention_gate_logits(cache, torch.full((T,), T - 1), torch.arange(T))  # (B, L, H, T)
+    logits = raw - raw.logsumexp(-1, keepdim=True) + math.log(T)
+    decisive = task.decisive_positions(tokens)                         # (B, K)
+    heads = list(range(logits.shape[2]))
+    out = []
+    for k in range(1, task.hops + 1):
+        focus = torch.zeros(B, T, dtype=torch.bool)
+        focus.scatter_(1, decisive[:, :k], True)
+        out.append(float(gating_ratio(logits, heads, focus).mean()))
+    return out
+
+
+def train_hops(setup: HopsSetup, layers: int, heads: int, seed: int = 0, *,
+               checkpoint: str | Path | None = None, progress: bool = False) -> TrainResult:
+    """Train ``hops_model`` on fresh examples; log the accuracy ``acc_k{k}`` and G ratio
+    ``g_k{k}`` of every read-out on the held-out set every ``setup.log_every`` steps."""
+    task = setup.task()
+    model = hops_model(setup, layers, heads, seed)
+    tokens, answers = eval_set(setup, seed)
+
+    def evaluate(m: nn.Module) -> dict[str, float]:
+        accs = accuracy_per_hop(m, task, tokens, answers)
+        gates = readout_gate(m, task, tokens)
+        return {**{f"acc_k{k + 1}": a for k, a in enumerate(accs)},
+                **{f"g_k{k + 1}": g for k, g in enumerate(gates)}}
+
+    config = TrainConfig(steps=setup.steps, lr=setup.lr, batch_size=setup.batch_size,
+                         optimizer="adamw", seed=seed)
+    return train(model, hops_loss(task), task.sampler(), config, evaluate=evaluate,
+                 log_steps=setup.log_every, checkpoint=checkpoint, progress=progress,
+                 desc=f"{layers} layers, {heads} heads, seed {seed}")
+
+
+def margin(layers: int, hops: int) -> float:
+    """The structural margin of the issue: layers - log2(hops)."""
+    return layers - math.log2(hops)
+
+
+def margin_doubling(layers: int, hops: int) -> float:
+    """layers - log2(hops + 1): >= 0 exactly where pointer doubling reaches ``hops`` at the
+    read-out (L layers reach 2**L - 1 hops)."""
+    return layers - math.log2(hops + 1)
+
+
+def train_point(config: dict) -> dict:
+    """One training of the sweep (config from ``HopsSetup.configs()``) -> plain JSON numbers:
+    the run's layers, heads, seed, steps, steps_logged, n_nodes, chance (the exclusion
+    baseline), cpu_seconds, log2_P, log2_C (16 bits) and log2_C_bits {bits: value} (also at
+    "32", the float32 weights), and ``points``: one dict per hop count k with hops, accuracy,
+    g_ratio (final), accuracy_history, g_ratio_history (at steps_logged), accuracy_bits
+    {bits: accuracy with weights rounded to bits}, margin and margin_doubling."""
+    setup, layers, heads, seed = _setup_from(config)
+    began = time.process_time()
+    run = train_hops(setup, layers, heads, seed)
+    task, model = setup.task(), run.model.eval()
+    tokens, answers = eval_set(setup, seed)
+    by_bits = {str(b): accuracy_per_hop(round_weights(model, b), task, tokens, answers)
+               for b in setup.bits}
+    capacity = {str(b): float(transformer_capacity(model, task.n_ctx, bits=b)["log2_C"])
+                for b in (*setup.bits, FP32_BITS)}
+    history = run.history
+    points = []
+    for k in range(1, task.hops + 1):
+        points.append({"hops": k, "accuracy": history.final(f"acc_k{k}"),
+                       "g_ratio": history.final(f"g_k{k}"),
+                       "accuracy_history": history[f"acc_k{k}"].tolist(),
+                       "g_ratio_history": history[f"g_k{k}"].tolist(),
+                       "accuracy_bits": {b: acc[k - 1] for b, acc in by_bits.items()},
+                       "margin": margin(layers, k), "margin_doubling": margin_doubling(layers, k)})
+    return {"layers": layers, "heads": heads, "seed": seed, "steps": setup.steps,
+            "n_nodes": task.n_nodes, "chance": task.shortcut_baselines(n=1)["exclusion"][-1],
+            "steps_logged": history["step"].tolist(),
+            "log2_P": math.log2(count_params(model)),
+            "log2_C": float(transformer_capacity(model, task.n_ctx)["log2_C"]),
+            "log2_C_bits": capacity, "points": points,
+            "cpu_seconds": time.process_time() - began}
+
+
+def rows(results: Sequence[dict]) -> list[dict]:
+    """Flatten ``train_point`` results to one row per configuration (layers, heads, hops,
+    seed): the run's numbers and the hop's numbers in one dict (``cpu_seconds`` is the run's,
+    shared by its hops)."""
+    out = []
+    for result in results:
+        run = {k: v for k, v in result.items() if k != "points"}
+        out.extend({**run, **point} for point in result["points"])
+    return out
+
+
+def run_sweep(setup: HopsSetup = FAST, backend: str | None = None, *,
+              cache_dir: str | Path | None = None, n_jobs: int | None = None,
+              progress: bool = True) -> list[dict]:
+    """Every training of ``setup`` through ``sweep.run`` (``backend`` "serial", "loky" or
+    "dask"; results cached in ``cache_dir``) -> one row per configuration (see ``rows``)."""
+    if not isinstance(setup, HopsSetup):
+        raise TypeError(f"setup must be a HopsSetup (FAST or FULL), got {_show(setup)}")
+    results = sweep.run(train_point, setup.configs(), backend=backend, n_jobs=n_jobs,
+                        cache_dir=cache_dir, progress=progress)
+    return rows(results)
+
+
+
+# ---- analysis of a sweep ---------------------------------------------------------------------
+
+PREDICTORS = {"log2_C": "the capacity proxy log2 C", "log2_P": "log2 P (parameters)",
+              "layers": "layers alone", "margin": "the structural margin layers - log2 k",
+              "margin_doubling": "the doubling margin layers - log2(k + 1)"}
+N_DOZEN = 12          # points the threshold is predicted from
+N_DOZEN_DRAWS = 10    # random dozens drawn for that prediction's spread
+
+
+def _check_rows(results: object, need: Sequence[str] = ()) -> list[dict]:
+    if isinstance(results, dict) or not isinstance(results, Sequence) or not results:
+        raise TypeError(f"results must be a non-empty list of rows from run_sweep (or rows()), "
+                        f"got {_show(results)}")
+    if all(isinstance(r, dict) and "points" in r for r in results):
+        results = rows(results)          # train_point results: flatten
+    for i, row in enumerate(results):
+        if not isinstance(row, dict):
+            raise TypeError(f"results[{i}] must be a dict row of run_sweep, got {_show(row)}")
+        missing = [k for k in ("layers", "heads", "hops", "seed", "accuracy", *need)
+                   if k not in row]
+        if missing:
+            raise ValueError(f"results[{i}] lacks {missing}: pass the rows of run_sweep")
+    return list(results)
+
+
+def _groups(data: list[dict]) -> np.ndarray:
+    """An integer id per row for its configuration (layers, heads, hops): seeds share one."""
+    keys = [(r["layers"], r["heads"], r["hops"]) for r in data]
+    index = {key: i for i, key in enumerate(sorted(set(keys)))}
+    return np.array([index[key] for key in keys])
+
+
+def _fit(values: np.ndarray, y: np.ndarray, n_boot: int = 0, seed: int = 0):
+    """The logistic of y in ``values`` (fit.fit_logistic on x = 2**values, so its log x is
+    values * ln 2): the fit and its threshold in the predictor's own units."""
+    result = fit_logistic(np.exp2(values), y, n_boot=n_boot, seed=seed)
+    return result, float(np.log2(result.threshold))
+
+
+def leave_one_out_r2(values: Sequence[float], y: Sequence[float], groups: Sequence[int]
+                     ) -> float:
+    """R^2 of held-out predictions: for each group (a configuration, all its seeds) fit the
+    logistic on the other groups and predict it; nan when a fit is impossible (fewer than 3
+    distinct predictor values left)."""
+    values, y, groups = (np.asarray(a, dtype=float) for a in (values, y, groups))
+    predicted = np.empty_like(y)
+    for g in np.unique(groups):
+        out = groups == g
+        try:
+            fitted, _ = _fit(values[~out], y[~out])
+        except ValueError:
+            return float("nan")
+        predicted[out] = fitted.predict(np.exp2(values[out]))
+    return r_squared(y, predicted)
+
+
+def compare_predictors(results: Sequence[dict], *, n_boot: int = 50, seed: int = 0,
+                       n_dozen: int = N_DOZEN, n_draws: int = N_DOZEN_DRAWS) -> dict:
+    """For each predictor of ``PREDICTORS``: the logistic fit of accuracy against it on every row
+    (R^2, R^2 of a line, threshold with its bootstrap interval, in the predictor's units), the
+    leave-one-configuration-out R^2, and the threshold predicted from ``n_dozen`` random rows
+    (median and 10-90% range over ``n_draws`` dozens) against the one of all rows. Returns
+    {"predictors": {name: {...}}, "best", "verdict"} (verdict: a sentence from the numbers)."""
+    data = _check_rows(results, need=tuple(PREDICTORS))
+    n_boot = check_int("n_boot", n_boot, minimum=0)
+    n_dozen = check_int("n_dozen", n_dozen, minimum=5)
+    n_draws = check_int("n_draws", n_draws, minimum=1)
+    y = np.array([r["accuracy"] for r in data], dtype=float)
+    groups = _groups(data)
+    rng = np.random.default_rng(seed)
+    dozens = [rng.choice(len(y), size=min(n_dozen, len(y)), replace=False)
+              for _ in range(n_draws)]
+    table = {}
+    for name in PREDICTORS:
+        values = np.array([r[name] for r in data], dtype=float)
+        entry = {"label": PREDICTORS[name], "r2": float("nan"), "linear_r2": float("nan"),
+                 "threshold": float("nan"), "threshold_interval": (float("nan"),) * 2,
+                 "loo_r2": leave_one_out_r2(values, y, groups)}
+        if len(np.unique(values)) >= 3:
+            fitted, threshold = _fit(values, y, n_boot, seed)
+            lo, hi = fitted.intervals.get("threshold", (float("nan"), float("nan")))
+            entry.update(r2=fitted.r2, linear_r2=fitted.linear.r2, threshold=threshold,
+                         steepness=fitted.steepness * math.log(2),    # per predictor unit
+                         threshold_interval=(float(np.log2(lo)), float(np.log2(hi))))
+        predicted = []
+        for rows_ in dozens:
+            try:
+                predicted.append(_fit(values[rows_], y[rows_])[1])
+            except ValueError:
+                continue
+        entry["dozen_threshold"] = float(np.median(predicted)) if predicted else float("nan")
+        entry["dozen_range"] = (tuple(float(q) for q in np.percentile(predicted, [10, 90]))
+                                if predicted else (float("nan"),) * 2)
+        entry["dozen_fits"] = len(predicted)
+        table[name] = entry
+    scored = {k: v["loo_r2"] for k, v in table.items() if np.isfinite(v["loo_r2"])}
+    if not scored:
+        best, sentence = None, ("No predictor could be fitted on held-out configurations (too "
+                                "few distinct values), so none is shown to predict accuracy.")
+    else:
+        order = sorted(scored, key=scored.get, reverse=True)
+        best = order[0]
+        others = ", ".join(f"{PREDICTORS[k]} {scored[k]:.2f}" for k in order[1:])
+        if scored[best] <= 0:
+            sentence = (f"No predictor beats the mean accuracy on held-out configurations "
+                        f"(best leave-one-out R² {scored[best]:.2f}, {PREDICTORS[best]}; "
+                        f"{others}).")
+        else:
+            sentence = (f"{PREDICTORS[best][0].upper()}{PREDICTORS[best][1:]} predicts held-out "
+                        f"accuracy best (leave-one-configuration-out R² {scored[best]:.2f}; "
+                        f"{others}).")
+    return {"predictors": table, "best": best, "verdict": sentence, "n_rows": len(y),
+            "n_configurations": int(len(np.unique(groups)))}
+
+
+def precision_steepness(results: Sequence[dict], bits: int = 8, *, predictor: str = "log2_C",
+                        n_boot: int = 100, seed: int = 0) -> dict:
+    """The logistic steepness of accuracy against ``predictor`` with the weights at float32 and
+    rounded to ``bits`` (C itself at the matching B when the predictor is log2_C), with
+    bootstrap intervals and their paired ratio (fit.steepness_ratio): does lower bit depth
+    sharpen the transition? Returns numbers and a sentence true either way."""
+    data = _check_rows(results, need=("accuracy_bits", predictor))
+    check_choice("predictor", predictor, list(PREDICTORS))
+    bits = check_int("bits", bits, minimum=2, maximum=16)
+    if str(bits) not in data[0]["accuracy_bits"]:
+        raise ValueError(f"bits={bits} was not evaluated in this sweep; it has "
+                         f"{sorted(map(int, data[0]['accuracy_bits']))}")
+
+    def x_at(b: int | None) -> np.ndarray:
+        if predictor != "log2_C":
+            return np.exp2([r[predictor] for r in data])
+        key = str(FP32_BITS if b is None else b)
+        return np.exp2([r["log2_C_bits"][key] for r in data])
+
+    y32 = np.array([r["accuracy"] for r in data])
+    yb = np.array([r["accuracy_bits"][str(bits)] for r in data])
+    fit32 = fit_logistic(x_at(None), y32, n_boot=n_boot, seed=seed)
+    fitb = fit_logistic(x_at(bits), yb, n_boot=n_boot, seed=seed)
+    ratio = steepness_ratio(fitb, fit32)
+    lo, hi = ratio.interval
+    per = math.log(2)                                   # steepness per predictor unit
+    numbers = {"bits": bits, "steepness_fp32": fit32.steepness * per,
+               "steepness_fp32_interval": tuple(v * per for v in fit32.intervals["steepness"]),
+               "steepness_bits": fitb.steepness * per,
+               "steepness_bits_interval": tuple(v * per for v in fitb.intervals["steepness"]),
+               "ratio": ratio.ratio, "ratio_interval": ratio.interval,
+               "share_steeper": ratio.share_steeper, "r2_fp32": fit32.r2, "r2_bits": fitb.r2,
+               "mean_accuracy_fp32": float(y32.mean()), "mean_accuracy_bits": float(yb.mean())}
+    if lo > 1:
+        claim = "steeper, as the concept claims"
+    elif hi < 1:
+        claim = "less steep, against the concept's claim"
+    else:
+        claim = "not distinguishably steeper or flatter: the claim is not supported"
+    sentence = (f"With weights rounded to {bits} bits the transition in "
+                f"{PREDICTORS[predictor]} is {ratio.ratio:.2g} times as steep as at float32 "
+                f"(95% paired bootstrap [{lo:.2g}, {hi:.2g}], steeper in "
+                f"{ratio.share_steeper:.0%} of refits): {claim}.")
+    return {**numbers, "sentence": sentence}
+
+
+def g_lead(result: dict, *, fraction: float = 0.1) -> float | None:
+    """Steps by which G's onset (chance-corrected ratio) comes before the accuracy's onset in
+    one row (``detect.lead``; positive: G moves first); None where either curve has no
+    transition."""
+    row = _check_rows([result], need=("steps_logged", "accuracy_history", "g_ratio_history"))[0]
+    return lead(row["steps_logged"], row["g_ratio_history"], row["accuracy_history"],
+                fraction=fraction)
+
+
+def g_leads(results: Sequence[dict], level: float = SOLVED) -> list[dict]:
+    """``g_lead`` of every solved row (final accuracy >= level) whose accuracy rose during
+    training: [{layers, heads, hops, seed, lead}] (lead None where a curve has no onset)."""
+    data = _check_rows(results, need=("accuracy_history", "g_ratio_history"))
+    out = []
+    for r in data:
+        if r["accuracy"] >= level and r["accuracy_history"][0] < level:
+            out.append({k: r[k] for k in ("layers", "heads", "hops", "seed")} | {
+                "lead": g_lead(r)})
+    return out
+
+
+def g_contrast(results: Sequence[dict], level: float = SOLVED) -> dict:
+    """Final G ratio of solved rows (accuracy >= level) against unsolved ones (accuracy below
+    the midpoint of chance and ``level``), and G's seed-to-seed spread (the mean over
+    configurations of the standard deviation across seeds): numbers and a sentence."""
+    data = _check_rows(results, need=("g_ratio", "chance"))
+    low = (max(r["chance"] for r in data) + level) / 2
+    solved = [r["g_ratio"] for r in data if r["accuracy"] >= level]
+    unsolved = [r["g_ratio"] for r in data if r["accuracy"] < low]
+    groups = _groups(data)
+    g = np.array([r["g_ratio"] for r in data])
+    spreads = [float(np.std(g[groups == i], ddof=1)) for i in np.unique(groups)
+               if (groups == i).sum() > 1]
+    spread = float(np.mean(spreads)) if spreads else float("nan")
+    numbers = {"g_solved": float(np.mean(solved)) if solved else float("nan"),
+               "g_unsolved": float(np.mean(unsolved)) if unsolved else float("nan"),
+               "n_solved": len(solved), "n_unsolved": len(unsolved), "seed_spread": spread}
+    difference = abs(numbers["g_solved"] - numbers["g_unsolved"])
+    numbers["difference"] = difference
+    numbers["differs"] = bool(np.isfinite(difference) and np.isfinite(spread)
+                              and difference > spread)
+    if not solved or not unsolved:
+        sentence = "G cannot be compared: the sweep lacks solved or unsolved configurations."
+    else:
+        than = "larger" if numbers["differs"] else "not larger"
+        sentence = (f"G (chance-corrected) averages {numbers['g_solved']:.2f} in solved "
+                    f"configurations and {numbers['g_unsolved']:.2f} in unsolved ones: the "
+                    f"difference {difference:.2f} is {than} than its seed-to-seed spread "
+                    f"{spread:.2f}.")
+    return {**numbers, "sentence": sentence}
+
+
+def trained_model(setup: HopsSetup = FAST, layers: int = 2, heads: int = 2, hops: int = 2,
+                  seed: int = 0, *, cache_dir: str | Path | None = None,
+                  progress: bool = False) -> Transformer:
+    """A trained model of the setup (eval mode). It answers every hop count 1..setup.hops
+    (``hops`` is checked, and names the read-out the caller means to use:
+    ``setup.task().readout(model(tokens))[:, hops - 1]``). With ``cache_dir`` the training is
+    checkpointed there, so a second call loads it at once."""
+    if not isinstance(setup, HopsSetup):
+        raise TypeError(f"setup must be a HopsSetup (FAST or FULL), got {_show(setup)}")
+    layers = check_int("layers", layers, minimum=1)
+    heads = check_int("heads", heads, minimum=1)
+    hops = check_int("hops", hops, minimum=1, maximum=setup.hops)
+    seed = check_int("seed", seed, minimum=0)
+    path = None
+    if cache_dir is not None:
+        tag = (f"n{setup.n_nodes}k{setup.hops}_m{setup.d_model}L{layers}H{heads}_"
+               f"s{setup.steps}b{setup.batch_size}lr{setup.lr:g}_seed{seed}")
+        path = Path(cache_dir) / f"ch09_hops_{tag}.pt"
+    return train_hops(setup, layers, heads, seed, checkpoint=path, progress=progress
+                      ).model.eval()
+
+
+__all__ = ["HopsSetup", "FAST", "FULL", "BITS", "SOLVED", "PROBES", "hops_model", "eval_set",
+           "hops_loss", "accuracy_per_hop", "readout_gate", "train_hops", "margin",
+           "margin_doubling", "train_point", "rows", "run_sweep", "PREDICTORS",
+           "leave_one_out_r2", "compare_predictors", "precision_steepness", "g_lead", "g_leads",
+           "g_contrast", "trained_model", "FP32_BITS"]
