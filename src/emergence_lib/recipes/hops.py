@@ -167,15 +167,18 @@ def accuracy_per_hop(model: nn.Module, task: HopTask, tokens: torch.Tensor,
 
 
 @torch.no_grad()
-def readout_gate(model: Transformer, task: HopTask, tokens: torch.Tensor) -> list[float]:
+def readout_gate(model: Transformer, task: HopTask, tokens: torch.Tensor,
+                 focus: str = "chain") -> list[float]:
     """G chance-corrected for each k: the share of the read-out's (last position's) attention
-    that lands on the decisive pairs of hops 1..k, over their chance share k / T, averaged over
-    layers, heads and examples (1 = uniform attention, T / k = all of it there).
+    that lands on the decisive pairs, over their chance share, averaged over layers, heads and
+    examples (1 = uniform attention). ``focus`` "chain": the pairs of hops 1..k (chance share
+    k / T, at most T / k); "last": the pair hop k reads only (chance 1 / T, at most T).
 
     Computed with ``gating``: gate logits g[l, h, t] = log(T a[l, h, t]) for the attention a
     of head h of layer l from the last position to key t, so that G's softmax over a layer's
     (head, key) cells gives a / H and the ratio is the mean over layers of the attention mass
     on the focus keys over |focus| / T."""
+    check_choice("focus", focus, ["chain", "last"])
     cache: dict = {}
     model(tokens, cache=cache)
     B, T = tokens.shape
@@ -185,25 +188,28 @@ def readout_gate(model: Transformer, task: HopTask, tokens: torch.Tensor) -> lis
     heads = list(range(logits.shape[2]))
     out = []
     for k in range(1, task.hops + 1):
-        focus = torch.zeros(B, T, dtype=torch.bool)
-        focus.scatter_(1, decisive[:, :k], True)
-        out.append(float(gating_ratio(logits, heads, focus).mean()))
+        mask = torch.zeros(B, T, dtype=torch.bool)
+        mask.scatter_(1, decisive[:, :k] if focus == "chain" else decisive[:, k - 1:k], True)
+        out.append(float(gating_ratio(logits, heads, mask).mean()))
     return out
 
 
 def train_hops(setup: HopsSetup, layers: int, heads: int, seed: int = 0, *,
                checkpoint: str | Path | None = None, progress: bool = False) -> TrainResult:
-    """Train ``hops_model`` on fresh examples; log the accuracy ``acc_k{k}`` and G ratio
-    ``g_k{k}`` of every read-out on the held-out set every ``setup.log_every`` steps."""
+    """Train ``hops_model`` on fresh examples; log the accuracy ``acc_k{k}`` and G ratios
+    ``g_k{k}`` (focus "chain") and ``glast_k{k}`` (focus "last") of every read-out on the
+    held-out set every ``setup.log_every`` steps."""
     task = setup.task()
     model = hops_model(setup, layers, heads, seed)
     tokens, answers = eval_set(setup, seed)
 
     def evaluate(m: nn.Module) -> dict[str, float]:
         accs = accuracy_per_hop(m, task, tokens, answers)
-        gates = readout_gate(m, task, tokens)
+        chain = readout_gate(m, task, tokens, "chain")
+        last = readout_gate(m, task, tokens, "last")
         return {**{f"acc_k{k + 1}": a for k, a in enumerate(accs)},
-                **{f"g_k{k + 1}": g for k, g in enumerate(gates)}}
+                **{f"g_k{k + 1}": g for k, g in enumerate(chain)},
+                **{f"glast_k{k + 1}": g for k, g in enumerate(last)}}
 
     config = TrainConfig(steps=setup.steps, lr=setup.lr, batch_size=setup.batch_size,
                          optimizer="adamw", seed=seed)
@@ -228,7 +234,8 @@ def train_point(config: dict) -> dict:
     the run's layers, heads, seed, steps, steps_logged, n_nodes, chance (the exclusion
     baseline), cpu_seconds, log2_P, log2_C (16 bits) and log2_C_bits {bits: value} (also at
     "32", the float32 weights), and ``points``: one dict per hop count k with hops, accuracy,
-    g_ratio (final), accuracy_history, g_ratio_history (at steps_logged), accuracy_bits
+    g_ratio (final; focus "chain" of ``readout_gate``), g_last (focus "last"),
+    accuracy_history, g_ratio_history, g_last_history (at steps_logged), accuracy_bits
     {bits: accuracy with weights rounded to bits}, margin and margin_doubling."""
     setup, layers, heads, seed = _setup_from(config)
     began = time.process_time()
@@ -246,6 +253,8 @@ def train_point(config: dict) -> dict:
                        "g_ratio": history.final(f"g_k{k}"),
                        "accuracy_history": history[f"acc_k{k}"].tolist(),
                        "g_ratio_history": history[f"g_k{k}"].tolist(),
+                       "g_last": history.final(f"glast_k{k}"),
+                       "g_last_history": history[f"glast_k{k}"].tolist(),
                        "accuracy_bits": {b: acc[k - 1] for b, acc in by_bits.items()},
                        "margin": margin(layers, k), "margin_doubling": margin_doubling(layers, k)})
     return {"layers": layers, "heads": heads, "seed": seed, "steps": setup.steps,
@@ -402,8 +411,8 @@ def precision_steepness(results: Sequence[dict], bits: int = 8, *, predictor: st
     rounded to ``bits`` (C itself at the matching B when the predictor is log2_C), with
     bootstrap intervals and their paired ratio (fit.steepness_ratio): does lower bit depth
     sharpen the transition? Returns numbers and a sentence true either way."""
-    data = _check_rows(results, need=("accuracy_bits", predictor))
     check_choice("predictor", predictor, list(PREDICTORS))
+    data = _check_rows(results, need=("accuracy_bits", predictor))
     bits = check_int("bits", bits, minimum=2, maximum=16)
     if str(bits) not in data[0]["accuracy_bits"]:
         raise ValueError(f"bits={bits} was not evaluated in this sweep; it has "
@@ -442,37 +451,46 @@ def precision_steepness(results: Sequence[dict], bits: int = 8, *, predictor: st
     return {**numbers, "sentence": sentence}
 
 
-def g_lead(result: dict, *, fraction: float = 0.1) -> float | None:
-    """Steps by which G's onset (chance-corrected ratio) comes before the accuracy's onset in
-    one row (``detect.lead``; positive: G moves first); None where either curve has no
-    transition."""
-    row = _check_rows([result], need=("steps_logged", "accuracy_history", "g_ratio_history"))[0]
-    return lead(row["steps_logged"], row["g_ratio_history"], row["accuracy_history"],
+G_KEYS = {"g_ratio": "g_ratio_history", "g_last": "g_last_history"}
+
+
+def g_lead(result: dict, *, key: str = "g_ratio", fraction: float = 0.1) -> float | None:
+    """Steps by which G's onset (chance-corrected, ``key`` "g_ratio" or "g_last") comes before
+    the accuracy's onset in one row (``detect.lead``; positive: G moves first); None where
+    either curve has no transition."""
+    check_choice("key", key, list(G_KEYS))
+    row = _check_rows([result], need=("steps_logged", "accuracy_history", G_KEYS[key]))[0]
+    return lead(row["steps_logged"], row[G_KEYS[key]], row["accuracy_history"],
                 fraction=fraction)
 
 
-def g_leads(results: Sequence[dict], level: float = SOLVED) -> list[dict]:
+def g_leads(results: Sequence[dict], level: float = SOLVED, *, key: str = "g_ratio"
+            ) -> list[dict]:
     """``g_lead`` of every solved row (final accuracy >= level) whose accuracy rose during
     training: [{layers, heads, hops, seed, lead}] (lead None where a curve has no onset)."""
-    data = _check_rows(results, need=("accuracy_history", "g_ratio_history"))
+    check_choice("key", key, list(G_KEYS))
+    data = _check_rows(results, need=("accuracy_history", G_KEYS[key]))
     out = []
     for r in data:
         if r["accuracy"] >= level and r["accuracy_history"][0] < level:
             out.append({k: r[k] for k in ("layers", "heads", "hops", "seed")} | {
-                "lead": g_lead(r)})
+                "lead": g_lead(r, key=key)})
     return out
 
 
-def g_contrast(results: Sequence[dict], level: float = SOLVED) -> dict:
-    """Final G ratio of solved rows (accuracy >= level) against unsolved ones (accuracy below
-    the midpoint of chance and ``level``), and G's seed-to-seed spread (the mean over
-    configurations of the standard deviation across seeds): numbers and a sentence."""
-    data = _check_rows(results, need=("g_ratio", "chance"))
+def g_contrast(results: Sequence[dict], level: float = SOLVED, *, key: str = "g_ratio"
+               ) -> dict:
+    """Final G ratio (``key`` "g_ratio" or "g_last") of solved rows (accuracy >= level) against
+    unsolved ones (accuracy below the midpoint of chance and ``level``), and G's seed-to-seed
+    spread (the mean over configurations of the standard deviation across seeds): numbers and
+    a sentence."""
+    check_choice("key", key, list(G_KEYS))
+    data = _check_rows(results, need=(key, "chance"))
     low = (max(r["chance"] for r in data) + level) / 2
-    solved = [r["g_ratio"] for r in data if r["accuracy"] >= level]
-    unsolved = [r["g_ratio"] for r in data if r["accuracy"] < low]
+    solved = [r[key] for r in data if r["accuracy"] >= level]
+    unsolved = [r[key] for r in data if r["accuracy"] < low]
     groups = _groups(data)
-    g = np.array([r["g_ratio"] for r in data])
+    g = np.array([r[key] for r in data])
     spreads = [float(np.std(g[groups == i], ddof=1)) for i in np.unique(groups)
                if (groups == i).sum() > 1]
     spread = float(np.mean(spreads)) if spreads else float("nan")
@@ -487,8 +505,10 @@ def g_contrast(results: Sequence[dict], level: float = SOLVED) -> dict:
         sentence = "G cannot be compared: the sweep lacks solved or unsolved configurations."
     else:
         than = "larger" if numbers["differs"] else "not larger"
-        sentence = (f"G (chance-corrected) averages {numbers['g_solved']:.2f} in solved "
-                    f"configurations and {numbers['g_unsolved']:.2f} in unsolved ones: the "
+        which = "the chain's pairs" if key == "g_ratio" else "the last hop's pair"
+        sentence = (f"G (chance-corrected, focus on {which}) averages "
+                    f"{numbers['g_solved']:.2f} in solved configurations and "
+                    f"{numbers['g_unsolved']:.2f} in unsolved ones: the "
                     f"difference {difference:.2f} is {than} than its seed-to-seed spread "
                     f"{spread:.2f}.")
     return {**numbers, "sentence": sentence}
@@ -520,4 +540,4 @@ __all__ = ["HopsSetup", "FAST", "FULL", "BITS", "SOLVED", "PROBES", "hops_model"
            "hops_loss", "accuracy_per_hop", "readout_gate", "train_hops", "margin",
            "margin_doubling", "train_point", "rows", "run_sweep", "PREDICTORS",
            "leave_one_out_r2", "compare_predictors", "precision_steepness", "g_lead", "g_leads",
-           "g_contrast", "trained_model", "FP32_BITS"]
+           "g_contrast", "trained_model", "FP32_BITS", "G_KEYS"]
