@@ -8,7 +8,7 @@ import pytest
 from emergence_lib.checks import CheckFailed
 from emergence_lib.checks.ch09 import g_separation, lab_verdict
 
-G_SOLVED, G_UNSOLVED, SPREAD = [3.0, 3.4, 2.8], [1.1, 0.9, 1.2], 0.4
+G_SOLVED, G_UNSOLVED, SPREAD = 3.1, 1.1, 0.4
 GOOD = {"accuracies": [0.12, 0.15, 0.55, 0.97, 1.0], "chance": 0.125, "threshold": 1.3,
         "loo_r2": {"log C": 0.31, "margin": 0.88}, "g_solved": G_SOLVED,
         "g_unsolved": G_UNSOLVED, "g_seed_spread": SPREAD,
@@ -44,9 +44,9 @@ def test_each_condition_fails_on_its_counter_example(changes, condition):
 
 
 def test_g_sentence_says_which_way_it_came_out():
-    separates, sentence = g_separation([1.2, 1.0], [1.1, 0.9], 0.3)
+    separates, sentence = g_separation(1.1, 1.0, 0.3)
     assert not separates and sentence.startswith("G does not separate")
-    v = run(g_solved=[1.2, 1.0], g_unsolved=[1.1, 0.9], g_seed_spread=0.3, g_sentence=sentence)
+    v = run(g_solved=1.1, g_unsolved=1.0, g_seed_spread=0.3, g_sentence=sentence)
     assert v.passed and "G does not separate" in v.sentence
 
 
@@ -56,4 +56,4 @@ def test_bad_input_is_named():
     with pytest.raises(TypeError, match="loo_r2"):
         run(loo_r2=[0.1, 0.2])
     with pytest.raises(ValueError, match="seed_spread"):
-        g_separation([1.0], [0.5], -0.1)
+        g_separation(1.0, 0.5, -0.1)

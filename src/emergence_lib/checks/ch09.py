@@ -17,14 +17,13 @@ AT_CHANCE = 0.10  # "at chance": accuracy within 10 points of the chance level
 SOLVED = 0.90     # "solved": accuracy at least 90%
 
 
-def g_separation(g_solved: Sequence[float], g_unsolved: Sequence[float],
-                 seed_spread: float) -> tuple[bool, str]:
+def g_separation(g_solved: float, g_unsolved: float, seed_spread: float) -> tuple[bool, str]:
     """Does the mean chance-corrected G of solved configurations differ from that of unsolved
     ones by more than G's seed-to-seed spread? -> (separates, the sentence that says so)."""
-    solved = as_1d_array("g_solved", g_solved)
-    unsolved = as_1d_array("g_unsolved", g_unsolved)
+    solved = check_float("g_solved", g_solved)
+    unsolved = check_float("g_unsolved", g_unsolved)
     spread = check_float("seed_spread", seed_spread, minimum=0.0)
-    gap = float(solved.mean() - unsolved.mean())
+    gap = solved - unsolved
     separates = abs(gap) > spread
     sentence = (f"G separates solved from unsolved configurations: their means differ by "
                 f"{gap:+.2f}, more than its seed-to-seed spread of {spread:.2f}."
@@ -35,13 +34,13 @@ def g_separation(g_solved: Sequence[float], g_unsolved: Sequence[float],
 
 
 def lab_verdict(accuracies: Sequence[float], chance: float, threshold: float,
-                loo_r2: Mapping[str, float], g_solved: Sequence[float],
-                g_unsolved: Sequence[float], g_seed_spread: float,
+                loo_r2: Mapping[str, float], g_solved: float, g_unsolved: float,
+                g_seed_spread: float,
                 g_sentence: str) -> Verdict:
     """accuracies: final test accuracy of every configuration of the structural sweep; chance:
     the task's chance accuracy; threshold: the fitted logistic threshold (NaN if no fit);
-    loo_r2: predictor name -> leave-one-out R²; G of solved / unsolved configurations, its
-    seed-to-seed spread, and the sentence the chapter printed about it."""
+    loo_r2: predictor name -> leave-one-out R²; the mean G of solved / unsolved configurations,
+    its seed-to-seed spread, and the sentence the chapter printed about it."""
     acc = as_1d_array("accuracies", accuracies, min_len=2)
     threshold = float("nan") if threshold is None else float(threshold)
     chance = check_float("chance", chance, minimum=0.0, maximum=1.0)
