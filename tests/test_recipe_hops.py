@@ -195,3 +195,17 @@ def test_trained_model_is_cached(tmp_path):
     assert not second.training
     with pytest.raises(ValueError, match="hops must be <= 3"):
         R.trained_model(TINY, hops=4)
+
+
+def test_precision_curve():
+    rows = fake_rows(step_in_margin)
+    for r in rows:
+        r["accuracy_bits"] = {"2": 0.2, "4": r["accuracy"] - 0.2, "8": r["accuracy"]}
+    curve = R.precision_curve(rows)
+    assert curve["bits"] == [2, 4, 8] and curve["fewest_bits"] == 8
+    assert curve["solved_share"] == [0.0, 0.0, 1.0]
+    assert "all stay solved with weights rounded to 8 bits or more" in curve["sentence"]
+    for r in rows:
+        r["accuracy_bits"]["8"] = 0.5
+    assert R.precision_curve(rows)["fewest_bits"] is None
+    assert R.precision_curve(fake_rows(lambda L, H, k: 0.2))["n_solved"] == 0

@@ -451,6 +451,29 @@ def precision_steepness(results: Sequence[dict], bits: int = 8, *, predictor: st
     return {**numbers, "sentence": sentence}
 
 
+def precision_curve(results: Sequence[dict], level: float = SOLVED) -> dict:
+    """Accuracy against weight precision over the rows solved at float32 (accuracy >= level):
+    for each evaluated bit width, their mean accuracy and the share still solved, and the
+    fewest bits at which every one of them stays solved (None if no width keeps them all)."""
+    data = _check_rows(results, need=("accuracy_bits",))
+    solved = [r for r in data if r["accuracy"] >= level]
+    bits = sorted(int(b) for b in data[0]["accuracy_bits"])
+    if not solved:
+        return {"bits": bits, "mean_accuracy": [], "solved_share": [], "fewest_bits": None,
+                "n_solved": 0, "sentence": "No configuration is solved at float32, so "
+                "precision has nothing to remove."}
+    mean = [float(np.mean([r["accuracy_bits"][str(b)] for r in solved])) for b in bits]
+    share = [float(np.mean([r["accuracy_bits"][str(b)] >= level for r in solved]))
+             for b in bits]
+    fewest = next((b for i, b in enumerate(bits) if all(x == 1.0 for x in share[i:])), None)
+    sentence = (f"Of the {len(solved)} configurations solved at float32, "
+                + (f"all stay solved with weights rounded to {fewest} bits or more"
+                   if fewest is not None else "not all stay solved at any bit width tried")
+                + f"; at {bits[0]} bits {share[0]:.0%} do (mean accuracy {mean[0]:.2f}).")
+    return {"bits": bits, "mean_accuracy": mean, "solved_share": share, "fewest_bits": fewest,
+            "n_solved": len(solved), "sentence": sentence}
+
+
 G_KEYS = {"g_ratio": "g_ratio_history", "g_last": "g_last_history"}
 
 
@@ -540,4 +563,4 @@ __all__ = ["HopsSetup", "FAST", "FULL", "BITS", "SOLVED", "PROBES", "hops_model"
            "hops_loss", "accuracy_per_hop", "readout_gate", "train_hops", "margin",
            "margin_doubling", "train_point", "rows", "run_sweep", "PREDICTORS",
            "leave_one_out_r2", "compare_predictors", "precision_steepness", "g_lead", "g_leads",
-           "g_contrast", "trained_model", "FP32_BITS", "G_KEYS"]
+           "g_contrast", "trained_model", "FP32_BITS", "G_KEYS", "precision_curve"]
