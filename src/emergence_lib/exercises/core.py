@@ -87,7 +87,10 @@ def check_function(student: Callable[..., Any], reference: Callable[..., Any],
                         break
                 except Exception:  # noqa: BLE001 - a hint that does not apply is skipped
                     continue
-            return done(False, True, f"{name} gave {np.round(got_a, 4).tolist()} but the "
-                        f"answer is {np.round(want_a, 4).tolist()} (test {i}, inputs {shown})."
+            def shown_value(a: np.ndarray) -> list:
+                return (a if a.dtype == bool else np.round(a.astype(float), 4)).tolist()
+
+            return done(False, True, f"{name} gave {shown_value(got_a)} but the "
+                        f"answer is {shown_value(want_a)} (test {i}, inputs {shown})."
                         + advice)
     return done(True, True, f"{name}: all {len(cases)} tests passed.")
