@@ -47,6 +47,19 @@ def test_one_tiny_train_point_is_plain_json_and_deterministic():
         assert again[key] == result[key]
 
 
+def test_the_mlp_control_and_the_factored_embedding():
+    plain = R.hops_model(TINY, layers=1, heads=1, seed=0)
+    assert plain.blocks[0].mlp is None
+    task = TINY.task()
+    pair = plain.W_E.weight[:task.n_pairs].detach().reshape(task.n_nodes, task.n_nodes, -1)
+    # e(a -> b) = u_a + w_b: e(a -> b) - e(a -> c) does not depend on a
+    assert torch.allclose(pair[0, 1] - pair[0, 2], pair[5, 1] - pair[5, 2], atol=1e-6)
+    control = R.hops_model(replace(TINY, d_mlp=16), layers=1, heads=1, seed=0)
+    assert control.blocks[0].mlp is not None
+    result = R.train_point(tiny_config(d_mlp=16))
+    assert len(result["points"]) == TINY.hops
+
+
 def test_rows_and_run_sweep():
     rows = R.run_sweep(TINY, backend="serial", progress=False)
     assert len(rows) == TINY.hops

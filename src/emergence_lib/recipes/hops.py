@@ -67,6 +67,8 @@ PROBES = {
         "2 layers H1 1.00 0.99 0.28, H2 1.00 1.00 0.69; 3 layers H1 1.00 1.00 0.26, H2 1.00 "
         "1.00 1.00",
     "N 8, K = 3, no LayerNorm, 3 layers, 300 steps": "0.37 0.14 0.12",
+    "N 8, K = 3, 1 layer WITH an MLP of 128 (the shortcut control), 600 steps":
+        "1.00 0.22 0.21 (no MLP shortcut on the cycle: still at the exclusion baseline)",
 }
 
 
@@ -77,6 +79,7 @@ class HopsSetup:
     n_nodes: int = 8             # nodes of the random cycle (64 pair tokens)
     hops: int = 3                # read-outs k = 1..hops, all trained in one model
     d_model: int = 64
+    d_mlp: int | None = None     # attention-only; an int adds an MLP (the shortcut control)
     batch_size: int = 128
     lr: float = 3e-3
     steps: int = 300
@@ -131,12 +134,13 @@ def _setup_from(config: dict) -> tuple[HopsSetup, int, int, int]:
 
 
 def hops_model(setup: HopsSetup, layers: int, heads: int, seed: int = 0) -> Transformer:
-    """The attention-only, pre-LayerNorm transformer of the setup, initialised from ``seed``,
+    """The pre-LayerNorm transformer of the setup (attention-only unless ``setup.d_mlp``),
+    initialised from ``seed``,
     with factored pair embeddings e(a -> b) = u_a + w_b (the rest of W_E as Transformer draws)."""
     task = setup.task()
     with seeded(seed):
         model = Transformer(task.vocab, task.n_ctx, d_model=setup.d_model, n_layers=layers,
-                            n_heads=heads, d_mlp=None, layernorm=True)
+                            n_heads=heads, d_mlp=setup.d_mlp, layernorm=True)
         u = torch.randn(task.n_nodes, setup.d_model) * setup.embed_std
         w = torch.randn(task.n_nodes, setup.d_model) * setup.embed_std
     with torch.no_grad():
@@ -552,8 +556,9 @@ def trained_model(setup: HopsSetup = FAST, layers: int = 2, heads: int = 2, hops
     seed = check_int("seed", seed, minimum=0)
     path = None
     if cache_dir is not None:
-        tag = (f"n{setup.n_nodes}k{setup.hops}_m{setup.d_model}L{layers}H{heads}_"
-               f"s{setup.steps}b{setup.batch_size}lr{setup.lr:g}_seed{seed}")
+        mlp = f"mlp{setup.d_mlp}" if setup.d_mlp else ""
+        tag = (f"n{setup.n_nodes}k{setup.hops}_m{setup.d_model}{mlp}L{layers}H{heads}_"
+               f"s{setup.steps}b{setup.batch_size}lr{setup.lr:g}e{setup.embed_std:g}_seed{seed}")
         path = Path(cache_dir) / f"ch09_hops_{tag}.pt"
     return train_hops(setup, layers, heads, seed, checkpoint=path, progress=progress
                       ).model.eval()
