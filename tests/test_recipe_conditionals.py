@@ -27,10 +27,13 @@ def test_recipe_numbers_are_the_recipe():
 
 def test_shortcut_baselines_are_what_the_design_gives():
     b = rc.shortcut_baselines(rc.FAST)
-    assert set(b) == {"most frequent label", "fixed leaf", "outer condition alone", "chance"}
+    assert set(b) == {"most frequent label", "fixed leaf", "random leaf of the program",
+                      "outer condition alone", "chance"}
     # answering leaf uniform over d + 1 leaves, d in {3, 4, 5}: outer alone ~ mean 2 / (d + 1)
     assert b["outer condition alone"] == pytest.approx(np.mean([2 / 4, 2 / 5, 2 / 6]), abs=0.06)
     assert b["fixed leaf"] == pytest.approx(np.mean([1 / 4, 1 / 5, 1 / 6]), abs=0.05)
+    assert b["random leaf of the program"] == pytest.approx(np.mean([1 / 4, 1 / 5, 1 / 6]),
+                                                            abs=0.02)
     assert b["most frequent label"] < 0.16 and b["chance"] == 0.1
     assert rc.best_shortcut(b)[0] == "outer condition alone"
 
@@ -63,6 +66,17 @@ def test_train_point_is_json_seeded_and_complete(point):
     assert len(point["ablation_accuracy_cost"]) == 9 and len(point["gate_head"]) == 2
     assert point["log2_C_sweep"] > point["log2_C_i_mean"] > 0
     assert all(g > 0 for g in h["G_ratio"])
+    assert set(point["agreement"]) == {"outer condition alone", "first leaf", "last leaf",
+                                       "any leaf"}
+
+
+def test_shortcut_agreement_recognises_each_shortcut():
+    test = rc.programs(TINY)["test"]
+    assert rc.shortcut_agreement(test.outer_guess, test)["outer condition alone"] == 1.0
+    first = rc.shortcut_agreement(test.reading[:, 0], test)
+    assert first["first leaf"] == 1.0 and first["any leaf"] == 1.0
+    assert rc.shortcut_agreement(test.answers, test)["any leaf"] == 1.0
+    assert rc.shortcut_agreement(torch.zeros_like(test.answers), test)["any leaf"] == 0.0
 
 
 def test_context_and_heads_raise_C_sweep(point):

@@ -9,11 +9,11 @@ on a GPU); up to 1,000 steps with patience 10 on validation loss; a log every 20
 each log; the sweep: context 80-160 x heads 3-6. Numbers the recipe leaves open are chosen here
 and marked so (d_model, MLP width, the data sizes).
 
-Measured on this repository's fast machine kind (1 thread, ``benchmark_step``): a training step
-at context 128, 3 heads costs ~95 ms in float32 on the full padded context, ~51 ms on the
-trimmed one (``trim_padding``, exact: see ``readout_loss``) and ~4x more under bfloat16
-autocast (~365 ms full, ~200 ms trimmed): this CPU has no bfloat16 instructions, so the
-recipe's reduced precision is a slowdown here, not a speed-up.
+Measured on this repository's fast machine kind (1 thread, ``benchmark_step``; STEP_SECONDS): a
+training step at context 128, 3 heads costs ~95 ms in float32 on the full padded context, ~51 ms
+on the trimmed one (``trim_padding``, exact: see ``readout_logits``) and ~4x more under bfloat16
+autocast: this CPU has no bfloat16 instructions, so the recipe's reduced precision is a
+slowdown here, not a speed-up.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from ..tasks.conditionals import (
     conditional_programs,
     max_length,
 )
+from ..tasks.conditionals import describe as describe  # re-exported: the page's printer
 from ..train import TrainConfig, train
 from ..utils import seeded
 
@@ -100,11 +101,32 @@ class ConditionalsRecipe:
 
 
 RECIPE = ConditionalsRecipe()
-# FULL: the recipe's 1,000 steps everywhere over the whole 5 x 4 grid, 3 seeds (60 trainings).
-# Not run to the end here: estimated from benchmark_step at ~0.04 s (context 80) to ~0.14 s
-# (context 160, 6 heads) a float32 step and ~4x that under bfloat16 autocast, about
-# 20 x 3 x 250 s ~ 4 h of CPU at one thread (an estimate).
+# CPU seconds of one training step on the full padded context (benchmark_step, 1 thread, fast
+# machine kind, a shared machine), keyed (context, heads): (float32, bfloat16 autocast).
+STEP_SECONDS = {(80, 3): (0.053, 0.217), (80, 6): (0.061, 0.300),
+                (120, 3): (0.092, 0.333), (120, 6): (0.105, 0.448),
+                (160, 3): (0.112, 0.440), (160, 6): (0.139, 0.601)}
+# FULL: the recipe's 1,000 steps everywhere over the whole 5 x 4 grid, 3 seeds (60 trainings),
+# on the full padded context. Not run here. ESTIMATE from STEP_SECONDS: 400 float32 steps
+# (~0.09 s) + 600 bfloat16 steps (~0.39 s) ~ 270 s a training, ~4.5 h of CPU at one thread for
+# the grid (replace(FULL, trim_padding=True), the same training to float rounding, about half).
 FULL = RECIPE
+# Single trainings measured once (seed 0, context 128, 3 heads, the padding trimmed; test
+# accuracy on 1,024 programs, where the best shortcut, the outer condition alone, scores ~44% and
+# a random leaf of the program ~21%): the recipe as written, and 4x its steps at a 3.3x larger
+# lr in float32. Both end at the random-leaf level, far below the outer-condition shortcut.
+PROBES = {
+    "the recipe as written (1,000 steps)": {
+        "accuracy": 0.205, "val_loss": 1.90, "stop_reason": "steps", "cpu_s": 153,
+        "accuracy_by_depth": {"3": 0.27, "4": 0.21, "5": 0.13},
+        # every prediction is one of the program's leaves, none favoured: a leaf at random
+        "agreement": {"any leaf": 1.00, "outer condition alone": 0.20, "first leaf": 0.18,
+                      "last leaf": 0.16},
+        "G_ratio": (0.94, 1.10, 1.95, 2.04, 2.33, 2.64)},       # steps 0, 200, ..., 1,000
+    "4,000 steps, lr 1e-3, float32, no early stopping": {
+        "accuracy": 0.211, "val_loss": 1.86, "stop_reason": "steps", "cpu_s": 223,
+        "G_ratio": (1.13, 1.40, 1.27, 1.05, 1.05, 0.89, 1.07, 1.41, 1.37)},  # every 500 steps
+}
 # FAST (part 1's ~15-20 s of CPU): the four corners of the grid, one seed, the first 40 steps
 # of the recipe (all float32, as the recipe's first 400 steps are), a log every 20 steps, the
 # padding trimmed (exact), smaller data sets. Nothing can be learned in 40 steps: FAST shows the
@@ -154,8 +176,10 @@ def _check_setup(setup: object) -> ConditionalsRecipe:
 def shortcut_baselines(setup: ConditionalsRecipe = RECIPE) -> dict[str, float]:
     """Test accuracy of the shortcuts any model must beat, chosen on the training split where
     a choice is made: the most frequent label, a fixed leaf (the best reading-order slot, first
-    to last or last to first), the outermost condition alone (evaluated exactly; where it picks
-    the nested chain, that chain's outermost leaf), and chance (1 / n_labels)."""
+    to last or last to first), a random leaf of the program (expected accuracy, the mean of
+    1 / (depth + 1): what a model that knows the answer is a leaf but not which one scores),
+    the outermost condition alone (evaluated exactly; where it picks the nested chain, that
+    chain's outermost leaf), and chance (1 / n_labels)."""
     data = programs(setup)
     train_set, test = data["train"], data["test"]
     counts = torch.bincount(train_set.answers, minlength=VOCAB_SIZE)
@@ -176,9 +200,21 @@ def shortcut_baselines(setup: ConditionalsRecipe = RECIPE) -> dict[str, float]:
     return {
         "most frequent label": float((test.answers == frequent).float().mean()),
         "fixed leaf": float((slot_answers(test, best_slot) == test.answers).float().mean()),
+        "random leaf of the program": float((1.0 / (test.depth + 1)).mean()),
         "outer condition alone": float((test.outer_guess == test.answers).float().mean()),
         "chance": setup.chance,
     }
+
+
+def shortcut_agreement(predictions: torch.Tensor, data: ConditionalPrograms) -> dict[str, float]:
+    """Which shortcut a model follows: the share of its predictions (N,) equal to the outer
+    condition's answer, to the first and to the last leaf in reading order, and to any leaf of
+    the program at all (a model that copies some leaf without evaluating the conditions)."""
+    last = data.reading.gather(1, ((data.reading >= 0).sum(1) - 1)[:, None])[:, 0]
+    return {"outer condition alone": float((predictions == data.outer_guess).float().mean()),
+            "first leaf": float((predictions == data.reading[:, 0]).float().mean()),
+            "last leaf": float((predictions == last).float().mean()),
+            "any leaf": float((predictions[:, None] == data.reading).any(1).float().mean())}
 
 
 def best_shortcut(baselines: Mapping[str, float]) -> tuple[str, float]:
@@ -297,7 +333,8 @@ def train_point(config: Mapping) -> dict:
     loss, steps run and why it stopped, the history {step, accuracy, val_loss, G_ratio} (G of
     the head whose ablation costs most accuracy at the end, read at every logged snapshot),
     log2 C_sweep (``capacity.transformer_capacity`` at this context), per-depth accuracy, the
-    mean per-instance log2 C_i of the test programs, CPU seconds. JSON values only."""
+    mean per-instance log2 C_i of the test programs, the predictions' agreement with each
+    shortcut (``shortcut_agreement``), CPU seconds. JSON values only."""
     if not isinstance(config, Mapping) or not {"recipe", "context", "heads", "seed"} <= set(
             config):
         raise TypeError(f"config must be a dict from point_config, got {_show(config)}")
@@ -336,7 +373,8 @@ def train_point(config: Mapping) -> dict:
     test = data["test"]
     with torch.no_grad():
         logits = readout_logits(model, test.tokens, test.query_pos, trim=True)
-    correct = logits.argmax(-1) == test.answers
+    predictions = logits.argmax(-1)
+    correct = predictions == test.answers
     by_depth = {str(d): float(correct[test.depth == d].float().mean())
                 for d in range(setup.min_depth, setup.max_depth + 1)}
     capacity = transformer_capacity(model, n_ctx=context)
@@ -345,6 +383,7 @@ def train_point(config: Mapping) -> dict:
         "context": context, "heads": heads, "seed": seed, "layers": setup.n_layers,
         "accuracy": float(correct.float().mean()), "n_test": len(test),
         "correct": int(correct.sum()), "accuracy_by_depth": by_depth,
+        "agreement": shortcut_agreement(predictions, test),
         "val_loss": float(history["val_loss"][-1]), "steps_run": int(result.stopped_at),
         "stop_reason": result.stop_reason, "best_step": result.best_step,
         "history": {"step": [int(s) for s in history.steps],
