@@ -185,6 +185,11 @@ def readout_gate(model: Transformer, task: HopTask, tokens: torch.Tensor,
     check_choice("focus", focus, ["chain", "last"])
     cache: dict = {}
     model(tokens, cache=cache)
+    return _gates(cache, task, tokens, focus)
+
+
+def _gates(cache: dict, task: HopTask, tokens: torch.Tensor, focus: str) -> list[float]:
+    """``readout_gate`` from the cache of a forward pass on ``tokens`` (B, T)."""
     B, T = tokens.shape
     raw = attention_gate_logits(cache, torch.full((T,), T - 1), torch.arange(T))  # (B, L, H, T)
     logits = raw - raw.logsumexp(-1, keepdim=True) + math.log(T)
@@ -208,9 +213,10 @@ def train_hops(setup: HopsSetup, layers: int, heads: int, seed: int = 0, *,
     tokens, answers = eval_set(setup, seed)
 
     def evaluate(m: nn.Module) -> dict[str, float]:
-        accs = accuracy_per_hop(m, task, tokens, answers)
-        chain = readout_gate(m, task, tokens, "chain")
-        last = readout_gate(m, task, tokens, "last")
+        cache: dict = {}                      # one forward pass for accuracy and both G's
+        predicted = task.readout(m(tokens, cache=cache)).argmax(-1)        # (B, K)
+        accs = (predicted == answers).float().mean(0).tolist()
+        chain, last = _gates(cache, task, tokens, "chain"), _gates(cache, task, tokens, "last")
         return {**{f"acc_k{k + 1}": a for k, a in enumerate(accs)},
                 **{f"g_k{k + 1}": g for k, g in enumerate(chain)},
                 **{f"glast_k{k + 1}": g for k, g in enumerate(last)}}
