@@ -65,6 +65,8 @@ def test_train_point_is_json_seeded_and_complete(point):
     assert set(point["accuracy_by_depth"]) == {"3", "4", "5"}
     assert len(point["ablation_accuracy_cost"]) == 9 and len(point["gate_head"]) == 2
     assert point["log2_C_sweep"] > point["log2_C_i_mean"] > 0
+    by_depth = point["log2_C_i_by_depth"]
+    assert by_depth["3"] < by_depth["4"] < by_depth["5"] < by_depth["3"] + 0.1
     assert all(g > 0 for g in h["G_ratio"])
     assert set(point["agreement"]) == {"outer condition alone", "first leaf", "last leaf",
                                        "any leaf"}

@@ -333,8 +333,8 @@ def train_point(config: Mapping) -> dict:
     loss, steps run and why it stopped, the history {step, accuracy, val_loss, G_ratio} (G of
     the head whose ablation costs most accuracy at the end, read at every logged snapshot),
     log2 C_sweep (``capacity.transformer_capacity`` at this context), per-depth accuracy, the
-    mean per-instance log2 C_i of the test programs, the predictions' agreement with each
-    shortcut (``shortcut_agreement``), CPU seconds. JSON values only."""
+    per-instance log2 C_i of the test programs (mean, and mean per depth), the predictions'
+    agreement with each shortcut (``shortcut_agreement``), CPU seconds. JSON values only."""
     if not isinstance(config, Mapping) or not {"recipe", "context", "heads", "seed"} <= set(
             config):
         raise TypeError(f"config must be a dict from point_config, got {_show(config)}")
@@ -378,6 +378,7 @@ def train_point(config: Mapping) -> dict:
     by_depth = {str(d): float(correct[test.depth == d].float().mean())
                 for d in range(setup.min_depth, setup.max_depth + 1)}
     capacity = transformer_capacity(model, n_ctx=context)
+    log2_c_i = test.log2_C_i(model)                                       # (n_test,)
     history = result.history
     return {
         "context": context, "heads": heads, "seed": seed, "layers": setup.n_layers,
@@ -392,7 +393,9 @@ def train_point(config: Mapping) -> dict:
         "gate_head": list(head),
         "ablation_accuracy_cost": {f"L{k[0]}H{k[1]}": v[0] for k, v in costs.items()},
         "log2_C_sweep": float(capacity["log2_C"]), "log2_P": float(np.log2(capacity["P"])),
-        "log2_C_i_mean": float(test.log2_C_i(model).mean()),
+        "log2_C_i_mean": float(log2_c_i.mean()),
+        "log2_C_i_by_depth": {str(d): float(log2_c_i[(test.depth == d).numpy()].mean())
+                              for d in range(setup.min_depth, setup.max_depth + 1)},
         "cpu_s": time.process_time() - began,
     }
 
