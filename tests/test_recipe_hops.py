@@ -79,6 +79,17 @@ def test_bad_configs(changes, words):
         R.train_point({"layers": 1})
 
 
+@pytest.mark.parametrize("changes, error, words", [
+    ({"hops": 4}, ValueError, "hops must be < n_nodes / 2"),
+    ({"steps": 0}, ValueError, "steps must be >= 1"),
+    ({"bits": (1, 8)}, ValueError, "bits"), ({"layers": []}, TypeError, "layers"),
+    ({"lr": -1.0}, ValueError, "lr"), ({"d_mlp": 0}, ValueError, "d_mlp"),
+])
+def test_bad_setups(changes, error, words):
+    with pytest.raises(error, match=words):
+        replace(R.FAST, **changes)
+
+
 def test_g_ratio_is_one_for_uniform_attention():
     model = R.hops_model(TINY, layers=2, heads=2, seed=0)
     with torch.no_grad():

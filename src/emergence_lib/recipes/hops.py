@@ -11,9 +11,11 @@ said; accuracy per hop k = 1, 2, 3[, 4] at the end; the issue records the permut
 with N = 8 / 16 and an MLP that failed before): PROBES below. In short: a k token (or a
 combined (query, k) token) left hop 2 at chance; one read-out per k trained together made hop
 2 learnable within ~100 steps; N = 8 nodes learns much faster than N = 10-12 (64 pair tokens);
-batch 128 or 256 learns where batch 64 stalls; LayerNorm is needed; the pair embeddings start
-factored, e(a -> b) = u_a + w_b (random u, w), which makes hop 1 learnable in ~60 steps instead
-of hundreds; no MLP (attention-only), so there is no bag-of-pairs MLP shortcut.
+batch 128 or 256 learns where batch 64 stalls; without LayerNorm a 3-layer model had not
+learned even hop 1 (0.37) by step 300; the pair embeddings start factored, e(a -> b) = u_a + w_b
+(random u, w): hop 1 alone then reached 1.00 by step 60, against 0.84 at step 300 without; no
+MLP (attention-only), so no bag-of-pairs MLP shortcut (and a 1-layer model with an MLP stayed
+at the exclusion baseline on k = 2, 3 too).
 """
 
 from __future__ import annotations
@@ -30,13 +32,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .. import sweep
-from .._validate import _show, check_choice, check_int
+from .._validate import _show, check_choice, check_float, check_int
 from ..capacity import count_params, transformer_capacity
 from ..detect import lead
 from ..fit import fit_logistic, r_squared, steepness_ratio
 from ..gating import attention_gate_logits, gating_ratio
 from ..models import Transformer
-from ..precision import round_weights
+from ..precision import MAX_BITS, MIN_BITS, round_weights
 from ..tasks.hops import HopTask, hop_task
 from ..train import TrainConfig, TrainResult, train
 from ..utils import seeded
@@ -90,6 +92,26 @@ class HopsSetup:
     layers: tuple[int, ...] = (1, 2, 3)
     heads: tuple[int, ...] = (1, 2)
     seeds: tuple[int, ...] = (0, 1)
+
+    def __post_init__(self) -> None:
+        hop_task(self.n_nodes, self.hops)                 # checks n_nodes and hops
+        for name in ("d_model", "batch_size", "steps", "log_every", "n_eval"):
+            check_int(name, getattr(self, name), minimum=1)
+        if self.d_mlp is not None:
+            check_int("d_mlp", self.d_mlp, minimum=1)
+        check_float("lr", self.lr, minimum=0.0, strict_min=True)
+        check_float("embed_std", self.embed_std, minimum=0.0, strict_min=True)
+        for name in ("bits", "layers", "heads", "seeds"):
+            values = getattr(self, name)
+            if not isinstance(values, tuple) or not values:
+                raise TypeError(f"{name} must be a non-empty tuple of integers, got "
+                                f"{_show(values)}")
+        for b in self.bits:
+            check_int("bits[i]", b, minimum=MIN_BITS, maximum=MAX_BITS)
+        for name, values in (("layers", self.layers), ("heads", self.heads),
+                             ("seeds", self.seeds)):
+            for v in values:
+                check_int(f"{name}[i]", v, minimum=0 if name == "seeds" else 1)
 
     def task(self) -> HopTask:
         return hop_task(self.n_nodes, self.hops)
