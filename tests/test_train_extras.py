@@ -106,6 +106,11 @@ def test_patience_stops_and_says_where_and_why(data):
     assert reset.stopped_at == 25 and reset.best_step == 10
 
 
+def test_a_monitor_that_is_never_a_number_stops_without_a_best(data):
+    nan = run(data, evaluate=lambda m: {"v": float("nan")}, patience=2, monitor="v")
+    assert nan.stop_reason == "patience" and nan.stopped_at == 5 and nan.best_step is None
+
+
 def test_early_stopped_checkpoint_returns_at_once(data, tmp_path):
     path = tmp_path / "p.pt"
     first = run(data, evaluate=lambda m: {"v": 1.0}, patience=2, monitor="v", checkpoint=path)

@@ -483,7 +483,8 @@ def train(model: nn.Module, loss_fn: LossFn, data: Sampler | Sequence[torch.Tens
                          stopped_at=step)
     if config.patience is not None and config.monitor in history.values:
         best_i, best, _ = _patience_state(history.values[config.monitor])
-        result.best_step, result.best_value = history.steps[best_i], best
+        if best_i >= 0:  # -1: no logged value was a number below +inf (all NaN)
+            result.best_step, result.best_value = history.steps[best_i], best
         if step < config.steps:
             result.stop_reason = "patience"
     return result
