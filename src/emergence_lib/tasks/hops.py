@@ -14,11 +14,13 @@ Layout (T = n_nodes + 1 positions, vocab = n_nodes**2 + n_nodes + hops * n_nodes
     position  n_nodes          query token, id n_nodes**2 + s
     answers                    id n_nodes**2 + n_nodes + (k - 1) * n_nodes + node, hop k
 
-Why depth: a layer's attention at the query can fetch one pair (one hop), and pair positions
-can fetch the pair that follows theirs (pointer doubling), so L layers reach at most
-2**L - 1 hops at the read-out; one layer reaches one hop. What one hop of attention can also
-give without chasing (s, f(s) and f^-1(s) excluded) leaves 1 / (n_nodes - 3) for k >= 2: the
-``exclusion`` baseline, the honest "chance" of a one-layer model.
+Why depth: a layer's attention at the query can fetch one pair (one hop), so L layers
+following arrows one by one reach L hops; pair positions can also fetch the pair that follows
+theirs (pointer doubling, as in Sanford, Hsu and Telgarsky's log-depth construction), which lets
+L layers reach 2**L - 1 hops at the read-out. Either way one layer reaches one hop. What one
+hop of attention can also give without chasing (s, f(s) and f^-1(s) excluded) leaves
+1 / (n_nodes - 3) for k >= 2: the ``exclusion`` baseline, the honest "chance" of a one-layer
+model.
 
 Shapes: B batch, T positions, K hops.
 """
