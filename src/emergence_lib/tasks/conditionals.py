@@ -167,11 +167,9 @@ def _program(rng: random.Random, depth: int, n_vars: int, n_values: int, n_label
     free = rng.sample(range(n_vars), n_vars)                  # indices not yet read, shuffled
     levels = []
     for level in range(depth):
-        if level < depth - 1:
-            exit_here = slot == level
-            want = leaf_on_then[level] if exit_here else not leaf_on_then[level]
-        else:                                                  # two leaves: slot depth-1 or depth
-            want = leaf_on_then[level] if slot == level else not leaf_on_then[level]
+        # true sends the run to the 'then' side: to this level's leaf if the answer is there,
+        # else to the other side (the next level; the innermost level's second leaf, slot depth)
+        want = leaf_on_then[level] if slot == level else not leaf_on_then[level]
         x = free.pop()
         # compare with a variable when one is left over for the deeper levels, else a literal
         spare = len(free) - (depth - 1 - level)
