@@ -93,6 +93,10 @@ def test_run_sweep_goes_through_sweep_run_and_caches(tmp_path):
     assert len(list(tmp_path.glob("*.pt"))) == 2
     again = rc.run_sweep(TINY, "serial", cache_dir=tmp_path, progress=False)
     assert [r["cpu_s"] for r in again] == [r["cpu_s"] for r in first]
+    table = rc.sweep_table(first)
+    assert table["context"].tolist() == [72, 96] and table["G_ratio"].shape == (2,)
+    with pytest.raises(TypeError, match="non-empty list of run_sweep"):
+        rc.sweep_table({})
 
 
 def _results(acc, log2_c, n=512):

@@ -415,6 +415,17 @@ def run_sweep(setup: ConditionalsRecipe = FAST, backend: str | None = None, *,
                      progress=progress)
 
 
+def sweep_table(results: Sequence[Mapping]) -> dict[str, np.ndarray]:
+    """The sweep as columns, one entry per configuration: context, heads, seed, log2_C_sweep,
+    accuracy, val_loss and the last logged G_ratio (for plots and tables)."""
+    if isinstance(results, Mapping) or not isinstance(results, Sequence) or not results:
+        raise TypeError(f"results must be the non-empty list of run_sweep, got {_show(results)}")
+    columns = ("context", "heads", "seed", "log2_C_sweep", "accuracy", "val_loss")
+    table = {name: np.array([r[name] for r in results]) for name in columns}
+    table["G_ratio"] = np.array([r["history"]["G_ratio"][-1] for r in results])
+    return table
+
+
 # --- the fit ---
 
 def loo_r2(x: Sequence[float], y: Sequence[float], *, floor: float | None = None,
