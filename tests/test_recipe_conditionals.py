@@ -165,3 +165,9 @@ def test_gate_ratio_is_one_for_a_uniform_gate():
 def test_the_recipes_patience_cannot_fire():
     assert not rc.RECIPE.patience_can_fire and not rc.FAST.patience_can_fire
     assert replace(rc.RECIPE, log_every=50).patience_can_fire
+
+
+def test_benchmark_step_measures_both_precisions():
+    fp32 = rc.benchmark_step(TINY, 80, 3, steps=1)
+    bf16 = rc.benchmark_step(TINY, 80, 3, reduced=True, steps=1)
+    assert fp32 > 0 and bf16 > 0
