@@ -212,7 +212,7 @@ def test_bad_results():
 
 def test_trained_model_is_cached(tmp_path):
     first = R.trained_model(TINY, layers=1, heads=1, hops=2, seed=0, cache_dir=tmp_path)
-    assert list(tmp_path.glob("ch09_hops_*.pt"))
+    assert list((tmp_path / R.MODELS).glob("ch09_hops_*.pt"))
     second = R.trained_model(TINY, layers=1, heads=1, hops=2, seed=0, cache_dir=tmp_path)
     for a, b in zip(first.state_dict().values(), second.state_dict().values(), strict=True):
         assert torch.equal(a, b)
@@ -233,3 +233,27 @@ def test_precision_curve():
         r["accuracy_bits"]["8"] = 0.5
     assert R.precision_curve(rows)["fewest_bits"] is None
     assert R.precision_curve(fake_rows(lambda L, H, k: 0.2))["n_solved"] == 0
+
+
+def test_run_sweep_keeps_the_models_trained_model_loads(tmp_path, monkeypatch):
+    rows = R.run_sweep(TINY, cache_dir=tmp_path, progress=False)
+    plain = R.run_sweep(TINY, progress=False)            # the same numbers without a cache
+    for a, b in zip(rows, plain, strict=True):
+        assert {**a, "cpu_seconds": 0} == {**b, "cpu_seconds": 0}
+    path = R.checkpoint_path(TINY, 1, 1, 0, tmp_path / R.MODELS)
+    assert path.exists()
+    calls = []
+    real = R.hops_loss
+
+    def counting(task):
+        loss = real(task)
+        return lambda model, batch: calls.append(1) or loss(model, batch)
+
+    monkeypatch.setattr(R, "hops_loss", counting)
+    model = R.trained_model(TINY, layers=1, heads=1, hops=1, seed=0, cache_dir=tmp_path)
+    assert calls == []                                   # loaded, not trained again
+    tokens, answers = R.eval_set(TINY, 0)
+    accuracy = R.accuracy_per_hop(model, TINY.task(), tokens, answers)
+    assert accuracy == pytest.approx([r["accuracy"] for r in rows], abs=1e-6)
+    with pytest.raises(TypeError, match="checkpoint_dir"):
+        R.train_point(tiny_config(checkpoint_dir=3))

@@ -139,6 +139,7 @@ FULL = HopsSetup(steps=1_000, log_every=50, n_eval=1_024, heads=(1, 2, 4), seeds
 BITS = FAST.bits
 SOLVED = 0.9                     # accuracy that counts as solved (the check cell's bar)
 FP32_BITS = 32                   # B = 2**32 for the unrounded float32 weights in C
+MODELS = "models"                # trained weights under a cache_dir (run_sweep, trained_model)
 
 
 def _setup_from(config: dict) -> tuple[HopsSetup, int, int, int]:
@@ -149,10 +150,11 @@ def _setup_from(config: dict) -> tuple[HopsSetup, int, int, int]:
         raise ValueError(f"config must hold 'layers', 'heads' and 'seed'; missing "
                          f"{sorted(missing)}")
     fields = {f for f in HopsSetup.__dataclass_fields__} - {"layers", "heads", "seeds"}
-    unknown = set(config) - fields - {"layers", "heads", "seed"}
+    run_keys = {"layers", "heads", "seed", "checkpoint_dir"}
+    unknown = set(config) - fields - run_keys
     if unknown:
         raise ValueError(f"config has unknown keys {sorted(unknown)}; allowed: "
-                         f"{sorted(fields | {'layers', 'heads', 'seed'})}")
+                         f"{sorted(fields | run_keys)}")
     numbers = {k: (tuple(v) if isinstance(v, list) else v) for k, v in config.items()
                if k in fields}
     setup = replace(FAST, **numbers)
@@ -271,16 +273,23 @@ def margin_doubling(layers: int, hops: int) -> float:
 
 
 def train_point(config: dict) -> dict:
-    """One training of the sweep (config from ``HopsSetup.configs()``) -> plain JSON numbers:
+    """One training of the sweep (config from ``HopsSetup.configs()``, optionally with a
+    ``checkpoint_dir`` to keep the trained weights in) -> plain JSON numbers:
     the run's layers, heads, seed, steps, steps_logged, n_nodes, chance (the exclusion
-    baseline), cpu_seconds, log2_P, log2_C (16 bits) and log2_C_bits {bits: value} (also at
+    baseline), cpu_seconds (of this call; near 0 when the weights came from checkpoint_dir),
+    log2_P, log2_C (16 bits) and log2_C_bits {bits: value} (also at
     "32", the float32 weights), and ``points``: one dict per hop count k with hops, accuracy,
     g_ratio (final; focus "chain" of ``readout_gate``), g_last (focus "last"),
     accuracy_history, g_ratio_history, g_last_history (at steps_logged), accuracy_bits
     {bits: accuracy with weights rounded to bits}, margin and margin_doubling."""
     setup, layers, heads, seed = _setup_from(config)
+    folder = config.get("checkpoint_dir")
+    if folder is not None and not isinstance(folder, str):
+        raise TypeError(f"config['checkpoint_dir'] must be a folder path (str) or None, got "
+                        f"{_show(folder)}")
     began = time.process_time()
-    run = train_hops(setup, layers, heads, seed)
+    path = None if folder is None else checkpoint_path(setup, layers, heads, seed, folder)
+    run = train_hops(setup, layers, heads, seed, checkpoint=path)
     task, model = setup.task(), run.model.eval()
     tokens, answers = eval_set(setup, seed)
     by_bits = {str(b): accuracy_per_hop(round_weights(model, b), task, tokens, answers)
@@ -322,10 +331,15 @@ def run_sweep(setup: HopsSetup = FAST, backend: str | None = None, *,
               cache_dir: str | Path | None = None, n_jobs: int | None = None,
               progress: bool = True) -> list[dict]:
     """Every training of ``setup`` through ``sweep.run`` (``backend`` "serial", "loky" or
-    "dask"; results cached in ``cache_dir``) -> one row per configuration (see ``rows``)."""
+    "dask"; results cached in ``cache_dir``, the trained weights in ``cache_dir/models`` for
+    ``trained_model``) -> one row per configuration (see ``rows``)."""
     if not isinstance(setup, HopsSetup):
         raise TypeError(f"setup must be a HopsSetup (FAST or FULL), got {_show(setup)}")
-    results = sweep.run(train_point, setup.configs(), backend=backend, n_jobs=n_jobs,
+    configs = setup.configs()
+    if cache_dir is not None:
+        folder = str(Path(cache_dir) / MODELS)
+        configs = [{**c, "checkpoint_dir": folder} for c in configs]
+    results = sweep.run(train_point, configs, backend=backend, n_jobs=n_jobs,
                         cache_dir=cache_dir, progress=progress)
     return rows(results)
 
@@ -578,25 +592,33 @@ def g_contrast(results: Sequence[dict], level: float = SOLVED, *, key: str = "g_
     return {**numbers, "sentence": sentence}
 
 
+def checkpoint_path(setup: HopsSetup, layers: int, heads: int, seed: int,
+                    folder: str | Path) -> Path:
+    """Where ``trained_model`` and ``run_sweep(cache_dir=...)`` keep the training of
+    (layers, heads, seed): one file per setup numbers that change the weights or the history."""
+    mlp = f"mlp{setup.d_mlp}" if setup.d_mlp else ""
+    tag = (f"n{setup.n_nodes}k{setup.hops}_m{setup.d_model}{mlp}L{layers}H{heads}_"
+           f"s{setup.steps}b{setup.batch_size}lr{setup.lr:g}e{setup.embed_std:g}_"
+           f"log{setup.log_every}x{setup.n_eval}_seed{seed}")
+    return Path(folder) / f"ch09_hops_{tag}.pt"
+
+
 def trained_model(setup: HopsSetup = FAST, layers: int = 2, heads: int = 2, hops: int = 2,
                   seed: int = 0, *, cache_dir: str | Path | None = None,
                   progress: bool = False) -> Transformer:
     """A trained model of the setup (eval mode). It answers every hop count 1..setup.hops
     (``hops`` is checked, and names the read-out the caller means to use:
     ``setup.task().readout(model(tokens))[:, hops - 1]``). With ``cache_dir`` the training is
-    checkpointed there, so a second call loads it at once."""
+    checkpointed in ``cache_dir/models``, where ``run_sweep`` with the same cache_dir keeps its
+    trainings too, so a model of the sweep loads at once."""
     if not isinstance(setup, HopsSetup):
         raise TypeError(f"setup must be a HopsSetup (FAST or FULL), got {_show(setup)}")
     layers = check_int("layers", layers, minimum=1)
     heads = check_int("heads", heads, minimum=1)
     hops = check_int("hops", hops, minimum=1, maximum=setup.hops)
     seed = check_int("seed", seed, minimum=0)
-    path = None
-    if cache_dir is not None:
-        mlp = f"mlp{setup.d_mlp}" if setup.d_mlp else ""
-        tag = (f"n{setup.n_nodes}k{setup.hops}_m{setup.d_model}{mlp}L{layers}H{heads}_"
-               f"s{setup.steps}b{setup.batch_size}lr{setup.lr:g}e{setup.embed_std:g}_seed{seed}")
-        path = Path(cache_dir) / f"ch09_hops_{tag}.pt"
+    path = None if cache_dir is None else checkpoint_path(setup, layers, heads, seed,
+                                                          Path(cache_dir) / MODELS)
     return train_hops(setup, layers, heads, seed, checkpoint=path, progress=progress
                       ).model.eval()
 
@@ -605,4 +627,5 @@ __all__ = ["HopsSetup", "FAST", "FULL", "BITS", "SOLVED", "PROBES", "hops_model"
            "hops_loss", "accuracy_per_hop", "readout_gate", "train_hops", "margin",
            "margin_doubling", "train_point", "rows", "run_sweep", "PREDICTORS",
            "leave_one_out_r2", "compare_predictors", "precision_steepness", "g_lead", "g_leads",
-           "g_contrast", "trained_model", "FP32_BITS", "G_KEYS", "precision_curve"]
+           "g_contrast", "trained_model", "FP32_BITS", "G_KEYS", "precision_curve",
+           "checkpoint_path", "MODELS"]
