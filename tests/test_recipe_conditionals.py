@@ -125,6 +125,11 @@ def test_fit_sweep_says_noise_when_nothing_learns():
     assert "the same accuracy" in flat["sentence"] and flat["sentence"].endswith("noise.")
     few = rc.fit_sweep(_results([0.08, 0.1, 0.07, 0.09], [28.1, 28.4, 29.1, 29.4]), BASELINES)
     assert few["loo_r2"] <= 0 and few["sentence"].endswith("a fit to noise.")
+    assert "span 3.0 points, no more than the width of one accuracy's 95% interval" in (
+        few["sentence"])
+    apart = rc.fit_sweep(_results([0.02, 0.1, 0.2, 0.3], [28.1, 28.4, 29.1, 29.4]), BASELINES)
+    assert apart["accuracy_spread"] > apart["interval_width"]
+    assert "span 28.0 points, more than the width" in apart["sentence"]
 
 
 def test_fit_sweep_finds_a_real_threshold():

@@ -113,7 +113,8 @@ FULL = RECIPE
 # Single trainings measured once (seed 0, context 128, 3 heads, the padding trimmed; test
 # accuracy on 1,024 programs, where the best shortcut, the outer condition alone, scores ~44% and
 # a random leaf of the program ~21%): the recipe as written, and 4x its steps at a 3.3x larger
-# lr in float32. Both end at the random-leaf level, far below the outer-condition shortcut.
+# lr in float32; and the four corners of the grid at the recipe's 1,000 steps (647 s of CPU in
+# all). Every one ends at the random-leaf level, far below the outer-condition shortcut.
 PROBES = {
     "the recipe as written (1,000 steps)": {
         "accuracy": 0.205, "val_loss": 1.90, "stop_reason": "steps", "cpu_s": 153,
@@ -125,6 +126,15 @@ PROBES = {
     "4,000 steps, lr 1e-3, float32, no early stopping": {
         "accuracy": 0.211, "val_loss": 1.86, "stop_reason": "steps", "cpu_s": 223,
         "G_ratio": (1.13, 1.40, 1.27, 1.05, 1.05, 0.89, 1.07, 1.41, 1.37)},  # every 500 steps
+    # FAST's grid at the recipe's numbers (run_sweep of replace(RECIPE, contexts=(80, 160),
+    # heads=(3, 6), seeds=(0,), trim_padding=True)); shortcut on that test set 41.9%. A line in
+    # log C fits the four accuracies (R^2 0.96) but they span 2.2 points, less than one
+    # accuracy's 95% interval (~5 points); the logistic's LOO R^2 is -66.9.
+    "corners at 1,000 steps": {
+        "accuracy": {(80, 3): 0.188, (80, 6): 0.202, (160, 3): 0.194, (160, 6): 0.210},
+        "final_G_ratio": {(80, 3): 3.93, (80, 6): 2.69, (160, 3): 5.13, (160, 6): 10.75},
+        "any_leaf": 1.00, "cpu_s": {(80, 3): 140, (80, 6): 187, (160, 3): 135, (160, 6): 185},
+        "linear_r2": 0.96, "logistic_r2": -22.6, "loo_r2": -66.9},
 }
 # FAST (part 1's ~15-20 s of CPU): the four corners of the grid, one seed, the first 40 steps
 # of the recipe (all float32, as the recipe's first 400 steps are), a log every 20 steps, the
@@ -447,8 +457,9 @@ def fit_sweep(results: Sequence[Mapping], baselines: Mapping[str, float], *,
     """Accuracy against C_sweep: the logistic in C_sweep (x = 2**log2_C_sweep; floor and
     ceiling fixed at chance and 1, the convention of chapters 1-2) with bootstrap intervals,
     its R^2 against the linear baseline, the leave-one-out R^2, the best shortcut, whether any
-    configuration learned (its 95% Wilson interval lies above the best shortcut), whether the
-    threshold's interval lies inside the swept range, and a verdict sentence true either way."""
+    configuration learned (its 95% Wilson interval lies above the best shortcut), how far apart
+    the accuracies are against one accuracy's 95% interval, whether the threshold's interval
+    lies inside the swept range, and a verdict sentence true either way."""
     if isinstance(results, Mapping) or not isinstance(results, Sequence) or not results:
         raise TypeError(f"results must be the non-empty list of run_sweep, got {_show(results)}")
     for i, r in enumerate(results):
@@ -462,8 +473,10 @@ def fit_sweep(results: Sequence[Mapping], baselines: Mapping[str, float], *,
     shortcut, shortcut_acc = best_shortcut(shortcuts)
     log2_c = np.array([r["log2_C_sweep"] for r in results], dtype=float)
     acc = np.array([r["accuracy"] for r in results], dtype=float)
-    lows = np.array([wilson_interval(int(r["correct"]), int(r["n_test"]))[0] for r in results])
-    learned_mask = lows > shortcut_acc
+    bounds = np.array([wilson_interval(int(r["correct"]), int(r["n_test"])) for r in results])
+    learned_mask = bounds[:, 0] > shortcut_acc
+    spread = float(np.ptp(acc))                      # how far apart the configurations are
+    width = float(np.mean(bounds[:, 1] - bounds[:, 0]))   # one accuracy's 95% interval
     x = 2.0 ** (log2_c - log2_c.min())          # C_sweep relative to the smallest (same fit)
     fixed = {"floor": chance, "ceil": 1.0}
     fit = fit_logistic(x, acc, **fixed, n_boot=n_boot, seed=seed)
@@ -492,16 +505,20 @@ def fit_sweep(results: Sequence[Mapping], baselines: Mapping[str, float], *,
                     f"{results[best].get('heads')} heads); {numbers}.")
     else:
         noise = not loo > 0 or not inside          # an undefined (nan) R^2 counts as noise
+        resolved = ("more than" if spread > width else "no more than")
         sentence = (f"No configuration learned above the best shortcut ({shortcut}, "
                     f"{shortcut_acc:.0%}): the best reached {acc[best]:.0%} "
                     f"(chance {chance:.0%}), so accuracy has no transition for C_sweep to "
-                    f"explain; {numbers}"
+                    f"explain. The configurations' accuracies span {100 * spread:.1f} points, "
+                    f"{resolved} the width of one accuracy's 95% interval "
+                    f"({100 * width:.1f} points); {numbers}"
                     + ("; the fit is a fit to noise." if noise else
                        "; it locates a threshold, but one between accuracies that all stay below "
                        "the shortcut: variation at the floor, not learning."))
     return {"fit": fit, "r2": fit.r2, "linear_r2": fit.linear.r2, "loo_r2": loo,
             "threshold_log2_C": threshold, "threshold_interval_log2_C": interval,
             "swept_log2_C": span, "threshold_inside_range": inside,
+            "accuracy_spread": spread, "interval_width": width,
             "fixed": tuple(fixed),
             "best_shortcut": shortcut, "best_shortcut_accuracy": shortcut_acc,
             "n_learned": int(learned_mask.sum()), "learned": learned,
