@@ -108,7 +108,8 @@ STEP_SECONDS = {(80, 3): (0.053, 0.217), (80, 6): (0.061, 0.300),
 # FULL: the recipe's 1,000 steps everywhere over the whole 5 x 4 grid, 3 seeds (60 trainings),
 # on the full padded context. Not run here. ESTIMATE from STEP_SECONDS: 400 float32 steps
 # (~0.09 s) + 600 bfloat16 steps (~0.39 s) ~ 270 s a training, ~4.5 h of CPU at one thread for
-# the grid (replace(FULL, trim_padding=True), the same training to float rounding, about half).
+# the grid. replace(FULL, trim_padding=True) is the same training to float rounding: its four
+# corners took 135-187 s each (PROBES), so ~2.7 h for the grid (also an estimate).
 FULL = RECIPE
 # Single trainings measured once (seed 0, context 128, 3 heads, the padding trimmed; test
 # accuracy on 1,024 programs, where the best shortcut, the outer condition alone, scores ~44% and
