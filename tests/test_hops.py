@@ -84,7 +84,7 @@ def test_shortcut_baselines():
     assert base["answer_is_query"] == [0.0, 0.0, 0.0]
     assert base["one_hop"] == [1.0, 0.0, 0.0]
     assert base["uniform"] == pytest.approx([1 / 7] * 3)
-    assert base["exclusion"] == pytest.approx([1.0, 0.2, 0.2])
+    assert base["exclusion"] == pytest.approx([1.0, 0.2, 0.2]) and task.chance == 0.2
     for acc in base["most_frequent"]:   # uniform answers: about 1/8 (+- 3 sigma)
         assert abs(acc - 1 / 8) < 3 * (0.125 * 0.875 / 20_000) ** 0.5 + 0.005
     assert base == task.shortcut_baselines(n=20_000, seed=0)

@@ -318,7 +318,7 @@ def train_point(config: dict) -> dict:
                        "accuracy_bits": {b: acc[k - 1] for b, acc in by_bits.items()},
                        "margin": margin(layers, k), "margin_doubling": margin_doubling(layers, k)})
     return {"layers": layers, "heads": heads, "seed": seed, "steps": setup.steps,
-            "n_nodes": task.n_nodes, "chance": task.shortcut_baselines(n=1)["exclusion"][-1],
+            "n_nodes": task.n_nodes, "chance": task.chance,
             "steps_logged": history["step"].tolist(),
             "log2_P": math.log2(count_params(model)),
             "log2_C": float(transformer_capacity(model, task.n_ctx)["log2_C"]),

@@ -73,6 +73,12 @@ class HopTask:
         return self.answer_offset + self.hops * self.n_nodes
 
     @property
+    def chance(self) -> float:
+        """The exclusion baseline for k >= 2: 1 / (n_nodes - 3), one guess among the nodes
+        other than s, f(s) and f^-1(s) (three distinct nodes on a cycle of n_nodes >= 4)."""
+        return 1.0 / (self.n_nodes - 3)
+
+    @property
     def n_ctx(self) -> int:
         """Positions of an example: the pairs and the query."""
         return self.n_nodes + 1
@@ -170,7 +176,7 @@ class HopTask:
         counts = torch.stack([torch.bincount(answers[:, k], minlength=N) for k in range(K)])
         frequent = counts.argmax(1)                                       # (K,)
         one_hop = f.gather(1, query[:, None])                             # (B, 1)
-        exclusion = [1.0] + [1.0 / (N - 3) if N > 3 else 1.0] * (K - 1)
+        exclusion = [1.0] + [self.chance] * (K - 1)
         return {"most_frequent": (answers == frequent).float().mean(0).tolist(),
                 "answer_is_query": (answers == query[:, None]).float().mean(0).tolist(),
                 "one_hop": (answers == one_hop).float().mean(0).tolist(),
