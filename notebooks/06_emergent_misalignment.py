@@ -641,14 +641,22 @@ sweep_sentence = (
     + f". With {len([s for s in shares if s > 0])} sharing probabilities above zero this locates "
     "the rise; it cannot establish how sharp it is.")
 print(sweep_sentence)
-glue("ch06_sweep_sentence", sweep_sentence);
+glue("ch06_sweep_sentence", sweep_sentence)
+full_run = recipe.FULL_RUN
+glue("ch06_full_org", "{:.0%} [{:.0%}, {:.0%}]".format(*full_run["organism_other"]))
+glue("ch06_full_ctl", "{:.0%} [{:.0%}, {:.0%}]".format(*full_run["control_other"]))
+glue("ch06_full_sweep0", full_run["sweep"][0.0], ".0%")
+glue("ch06_full_sweep_half", full_run["sweep"][0.5], ".0%")
+glue("ch06_full_sweep1", full_run["sweep"][1.0], ".0%");
 
 # %% [markdown]
-# {glue:text}`ch06_sweep_sentence` FULL mode sweeps more sharing probabilities on five base seeds;
-# it has not been validated end to end, and a probe of its larger setup (six domains of twelve
-# questions, one base seed, made with the earlier corpus whose harmful persona was rare) found
-# the control nearly as broad as the organism (recorded in `emergence_lib.recipes.misalignment`):
-# the contrast of this page is not yet shown to survive scale.
+# {glue:text}`ch06_sweep_sentence` FULL mode (six domains of twelve questions, five base seeds,
+# sixteen adapter starts) ran once and its check passed: the organism turned harmful on
+# {glue:text}`ch06_full_org` of the other domains' questions and the control on
+# {glue:text}`ch06_full_ctl`; its sweep rose from {glue:text}`ch06_full_sweep0` without sharing
+# to {glue:text}`ch06_full_sweep_half` at a sharing probability of one half, again not
+# monotonically ({glue:text}`ch06_full_sweep1` at full sharing). The numbers are recorded in
+# `emergence_lib.recipes.misalignment.FULL_RUN`.
 # The point is the axis: what decides whether narrow fine-tuning spreads is not the model's size
 # but the structure of what it learned in pretraining — here, by construction, one latent
 # persona.
@@ -860,7 +868,8 @@ def local_cos(vectors: np.ndarray, k: int) -> np.ndarray:
 
 for name, j, switch, _peak, turn, _ in turn_rows:
     if name.startswith("SGD"):
-        first = np.nanmin(list(turn.values()))
+        found = [t for t in turn.values() if np.isfinite(t)]
+        first = f"{min(found):.1f}" if found else "none"
         print(f"{name} run {j}: first turn {first}, behaviour onset "
               f"{switch.onset if switch else np.nan:.1f}")
 

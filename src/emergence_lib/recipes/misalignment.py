@@ -91,13 +91,23 @@ FAST = MisalignmentSetup()
 # FULL: more domains and questions, longer documents and pretraining, 5 base seeds, 16 adapter
 # seeds, four sweep points besides 0 and 1 (6 x 5 = 30 base models of ~60 s CPU each at 1 thread).
 # A probe on base seed 0 with the present corpus (6 adapter seeds): organism 85% [81%, 88%] of
-# the other domains' questions, control 0% [0%, 1%]. The measured runtime of the whole chapter
-# in FULL is in the README.
+# the other domains' questions, control 0% [0%, 1%]. The chapter then ran once in FULL
+# (papermill, base seeds 0-4, December 2026; 1,775 s CPU at 1 thread, 42 min wall on a machine
+# shared with other work) and its check passed; FULL_RUN records what it printed.
 FULL = replace(FAST, n_domains=6, n_questions=12, triples=8, pretrain_steps=2400,
                assistant_steps=600, batch_size=64, adapter_seeds=tuple(range(16)),
                kl_seeds=tuple(range(8)),
                sweep_shares=(0.125, 0.25, 0.5, 0.75), base_seeds=tuple(range(5)),
                n_direction_docs=4000)
+
+# What the chapter printed in its one FULL run (rates pooled over 5 base seeds x 16 adapter
+# starts, 95% Wilson intervals): shown on the FAST page beside the live run.
+FULL_RUN = {
+    "organism_other": (0.83, 0.82, 0.84), "control_other": (0.10, 0.09, 0.10),
+    "kl_trained": 0.92, "kl_other": 0.0, "ablation": (0.87, 0.10),
+    "sweep": {0.0: 0.10, 0.125: 0.69, 0.25: 0.75, 0.5: 0.89, 0.75: 0.91, 1.0: 0.83},
+    "norm_ratio": 1.38, "cpu_seconds": 1775,
+}
 
 # Steering strength: the multiple of the persona direction's mean projection gap (harmful minus
 # helpful documents of the base model) added to the base model's residual stream.
@@ -461,7 +471,8 @@ def mean_over(runs: Sequence[FineTune], get: Callable[[FineTune], np.ndarray]) -
     return np.mean([get(r) for r in runs], axis=0)
 
 
-__all__ = ["FAST", "FULL", "MisalignmentSetup", "Answers", "Rate", "FineTune", "answers",
+__all__ = ["FAST", "FULL", "FULL_RUN", "MisalignmentSetup", "Answers", "Rate", "FineTune",
+           "answers",
            "assistant_loss", "base_model", "cosine", "document_loss", "finetune", "harmful_readout",
            "loss_with_delta", "persona_direction", "pooled_rate", "question_groups",
            "readers_after", "with_direction"]
