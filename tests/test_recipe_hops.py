@@ -257,3 +257,13 @@ def test_run_sweep_keeps_the_models_trained_model_loads(tmp_path, monkeypatch):
     assert accuracy == pytest.approx([r["accuracy"] for r in rows], abs=1e-6)
     with pytest.raises(TypeError, match="checkpoint_dir"):
         R.train_point(tiny_config(checkpoint_dir=3))
+
+
+def test_compare_predictors_calls_a_near_tie_even():
+    # accuracy set by the layers alone; with one head log2 P and log2 C are affine in the layers,
+    # and the logistic does not care about an affine change of its predictor: an exact tie
+    out = R.compare_predictors(fake_rows(lambda L, H, k: 1.0 if L >= 2 else 0.2, heads=(1,)),
+                               n_boot=0, n_draws=1)
+    loo = out["predictors"]
+    assert loo["layers"]["loo_r2"] == pytest.approx(loo["log2_P"]["loo_r2"], abs=1e-3)
+    assert "about equally well" in out["verdict"]

@@ -362,6 +362,7 @@ PREDICTORS = {"log2_C": "the capacity proxy log2 C", "log2_P": "log2 P (paramete
               "margin_doubling": "the doubling margin layers - log2(k + 1)"}
 N_DOZEN = 12          # points the threshold is predicted from
 N_DOZEN_DRAWS = 10    # random dozens drawn for that prediction's spread
+LOO_TIE = 0.05        # leave-one-out R² closer than this: the verdict calls two predictors even
 
 
 def _check_rows(results: object, need: Sequence[str] = ()) -> list[dict]:
@@ -417,7 +418,8 @@ def compare_predictors(results: Sequence[dict], *, n_boot: int = 50, seed: int =
     (R^2, R^2 of a line, threshold with its bootstrap interval, in the predictor's units), the
     leave-one-configuration-out R^2, and the threshold predicted from ``n_dozen`` random rows
     (median and 10-90% range over ``n_draws`` dozens) against the one of all rows. Returns
-    {"predictors": {name: {...}}, "best", "verdict"} (verdict: a sentence from the numbers)."""
+    {"predictors": {name: {...}}, "best", "verdict"} (verdict: a sentence from the numbers;
+    it calls the best two even when their leave-one-out R² differ by less than ``LOO_TIE``)."""
     data = _check_rows(results, need=tuple(PREDICTORS))
     n_boot = check_int("n_boot", n_boot, minimum=0)
     n_dozen = check_int("n_dozen", n_dozen, minimum=5)
@@ -458,14 +460,21 @@ def compare_predictors(results: Sequence[dict], *, n_boot: int = 50, seed: int =
         order = sorted(scored, key=scored.get, reverse=True)
         best = order[0]
         others = ", ".join(f"{PREDICTORS[k]} {scored[k]:.2f}" for k in order[1:])
+        label = PREDICTORS[best][0].upper() + PREDICTORS[best][1:]
+        tie = len(order) > 1 and scored[best] - scored[order[1]] < LOO_TIE
         if scored[best] <= 0:
             sentence = (f"No predictor beats the mean accuracy on held-out configurations "
                         f"(best leave-one-out R² {scored[best]:.2f}, {PREDICTORS[best]}; "
                         f"{others}).")
+        elif tie:
+            rest = ", ".join(f"{PREDICTORS[k]} {scored[k]:.2f}" for k in order[2:])
+            sentence = (f"{label} and {PREDICTORS[order[1]]} predict held-out accuracy about "
+                        f"equally well (leave-one-configuration-out R² {scored[best]:.2f} and "
+                        f"{scored[order[1]]:.2f}, closer than {LOO_TIE:g})"
+                        + (f"; {rest}." if rest else "."))
         else:
-            sentence = (f"{PREDICTORS[best][0].upper()}{PREDICTORS[best][1:]} predicts held-out "
-                        f"accuracy best (leave-one-configuration-out R² {scored[best]:.2f}; "
-                        f"{others}).")
+            sentence = (f"{label} predicts held-out accuracy best (leave-one-configuration-out "
+                        f"R² {scored[best]:.2f}; {others}).")
     return {"predictors": table, "best": best, "verdict": sentence, "n_rows": len(y),
             "n_configurations": int(len(np.unique(groups)))}
 
@@ -638,4 +647,4 @@ __all__ = ["HopsSetup", "FAST", "FULL", "BITS", "SOLVED", "PROBES", "hops_model"
            "margin_doubling", "train_point", "rows", "run_sweep", "PREDICTORS",
            "leave_one_out_r2", "compare_predictors", "precision_steepness", "g_lead", "g_leads",
            "g_contrast", "trained_model", "FP32_BITS", "G_KEYS", "precision_curve",
-           "checkpoint_path", "MODELS"]
+           "checkpoint_path", "MODELS", "LOO_TIE"]
