@@ -21,7 +21,8 @@ def test_recipe_numbers_are_the_recipe():
         1.0, 400, 1000, 10, 200)
     assert (r.n_ctx, r.min_depth, r.max_depth, r.data_seed) == (128, 3, 5, 42)
     assert min(r.contexts) == 80 and max(r.contexts) == 160 and r.heads == (3, 4, 5, 6)
-    assert rc.FULL.steps == 1000 and not rc.FULL.trim_padding
+    assert rc.FULL.steps == 1000 and rc.FULL.contexts == r.contexts and rc.FULL.heads == r.heads
+    assert not r.trim_padding and r.seeds == (0, 1, 2)   # RECIPE: to the letter
     assert all(r.d_model % h == 0 for h in r.heads)
 
 
@@ -176,3 +177,12 @@ def test_benchmark_step_measures_both_precisions():
     fp32 = rc.benchmark_step(TINY, 80, 3, steps=1)
     bf16 = rc.benchmark_step(TINY, 80, 3, reduced=True, steps=1)
     assert fp32 > 0 and bf16 > 0
+
+
+def test_point_capacity_is_the_logged_log2_C_sweep():
+    from emergence_lib.capacity import transformer_capacity
+    from emergence_lib.recipes import conditionals as rc
+    model = rc.conditionals_model(rc.RECIPE, 80, 6)
+    want = transformer_capacity(model, n_ctx=80)["log2_C"]
+    assert rc.point_capacity(rc.RECIPE, 80, 6) == want
+    assert rc.point_capacity(rc.RECIPE, 160, 6) > want      # padding raises C (weakness 3)

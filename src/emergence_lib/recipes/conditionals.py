@@ -105,12 +105,12 @@ RECIPE = ConditionalsRecipe()
 STEP_SECONDS = {(80, 3): (0.053, 0.217), (80, 6): (0.061, 0.300),
                 (120, 3): (0.092, 0.333), (120, 6): (0.105, 0.448),
                 (160, 3): (0.112, 0.440), (160, 6): (0.139, 0.601)}
-# FULL: the recipe's 1,000 steps everywhere over the whole 5 x 4 grid, 3 seeds (60 trainings),
-# on the full padded context. Not run here. ESTIMATE from STEP_SECONDS: 400 float32 steps
-# (~0.09 s) + 600 bfloat16 steps (~0.39 s) ~ 270 s a training, ~4.5 h of CPU at one thread for
-# the grid. replace(FULL, trim_padding=True) is the same training to float rounding: its four
-# corners took 135-187 s each (PROBES), so ~2.7 h for the grid (also an estimate).
-FULL = RECIPE
+# FULL: the recipe's 1,000 steps everywhere over the whole 5 x 4 grid, seed 0 (20 trainings),
+# the padding trimmed (the same training to float rounding: its four corners took 135-187 s
+# each, PROBES), ~55 min of CPU at one thread. RECIPE itself (3 seeds, the full padded
+# context) is the recipe to the letter: ESTIMATE from STEP_SECONDS, 400 float32 steps (~0.09 s)
+# + 600 bfloat16 steps (~0.39 s) ~ 270 s a training, ~4.5 h of CPU at one thread; not run.
+FULL = replace(RECIPE, seeds=(0,), trim_padding=True)
 # Single trainings measured once (seed 0, context 128, 3 heads, the padding trimmed; test
 # accuracy on 1,024 programs, where the best shortcut, the outer condition alone, scores ~44% and
 # a random leaf of the program ~21%): the recipe as written, and 4x its steps at a 3.3x larger
@@ -137,12 +137,14 @@ PROBES = {
         "any_leaf": 1.00, "cpu_s": {(80, 3): 140, (80, 6): 187, (160, 3): 135, (160, 6): 185},
         "linear_r2": 0.96, "logistic_r2": -22.6, "loo_r2": -66.9},
 }
-# FAST (part 1's ~15-20 s of CPU): the four corners of the grid, one seed, the first 40 steps
-# of the recipe (all float32, as the recipe's first 400 steps are), a log every 20 steps, the
-# padding trimmed (exact), smaller data sets. In 40 steps the model does not even learn which
-# tokens are labels (validation loss ~4.1, above ln 10): FAST shows the procedure and the
-# shortcut baselines; PROBES and FULL show what the recipe's budget gives.
-FAST = replace(RECIPE, contexts=(80, 160), heads=(3, 6), seeds=(0,), steps=40, log_every=20,
+# FAST (part 1's ~25 s of CPU at 1 thread): the four corners of the grid, one seed, the first
+# 120 steps of the recipe (all float32, as the recipe's first 400 steps are), a log every 30
+# steps, the padding trimmed (exact), smaller data sets. In 120 steps the model learns which
+# tokens are labels (validation loss near ln 10) and answers the most frequent one; 40 steps
+# did not reach that (loss ~4.1), 160 steps gave the same answers as 120. FAST shows the
+# procedure, the shortcut baselines and the plateau; PROBES (the same corners at the recipe's
+# 1,000 steps) and FULL show what the recipe's budget gives.
+FAST = replace(RECIPE, contexts=(80, 160), heads=(3, 6), seeds=(0,), steps=120, log_every=30,
                trim_padding=True, n_train=4_096, n_val=128, n_test=512, n_gate=64)
 CACHE = Path(".cache") / "conditionals"
 SWEEP_FIELDS = ("contexts", "heads", "seeds")   # the grid, not part of one training's config
@@ -248,6 +250,14 @@ def conditionals_model(setup: ConditionalsRecipe = RECIPE, n_ctx: int | None = N
                            d_model=setup.d_model, n_layers=setup.n_layers,
                            n_heads=setup.n_heads if n_heads is None else n_heads,
                            d_mlp=setup.d_mlp, layernorm=setup.layernorm, head_gates=True)
+
+
+def point_capacity(setup: ConditionalsRecipe, context: int, heads: int) -> float:
+    """log2 C_sweep of the recipe's model at ``context`` and ``heads`` (what train_point logs;
+    it depends on the architecture only, not on the weights)."""
+    model = conditionals_model(setup, check_int("context", context, minimum=1),
+                               check_int("heads", heads, minimum=1))
+    return float(transformer_capacity(model, n_ctx=context)["log2_C"])
 
 
 def readout_logits(model: nn.Module, tokens: torch.Tensor, query_pos: torch.Tensor,
