@@ -499,7 +499,8 @@ precision_reading = (
 glue("ch09_precision_reading", precision_reading);
 
 # %% [markdown]
-# The configurations solved at float32 keep a mean accuracy of at least 90% down to
+# The configurations solved at float32 keep a mean accuracy of at least
+# {glue:text}`ch09_solved_bar` down to
 # {glue:text}`ch09_bits_ok` bits per weight, and score {glue:text}`ch09_bits_2` with the fewest.
 # {glue:text}`ch09_precision_sentence` {glue:text}`ch09_precision_reading`
 #
