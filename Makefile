@@ -34,7 +34,7 @@ install: $(STAMP)  ## create .venv and install the pinned environment (redone wh
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || { echo "Creating $(VENV) with $$($(PYTHON) --version)"; $(PYTHON) -m venv $(VENV); }
-	$(BIN)/python -m pip install -c constraints.txt -e ".[book,test,cluster,serve]"
+	$(BIN)/python -m pip install -c constraints.txt -e ".[book,test,cluster,serve,hf]"
 	@touch $@
 
 book: $(STAMP)  ## execute every chapter (FAST) and build the HTML into _build/html
