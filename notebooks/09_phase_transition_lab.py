@@ -468,12 +468,11 @@ glue("ch09_margin_dozen", table["margin"]["dozen_threshold"], ".2f");
 # {glue:text}`ch09_predictor_verdict`
 #
 # The reason is visible in the left panel: the capacity proxy is a property of the *model*
-# alone. A three-layer model has one $C$, and it answers one hop, two hops and three hops with
-# that same $C$ — perfectly, perfectly, and barely. No function of $C$ can fit that column, so
-# $\log_2 C$ (leave-one-out $R^2$ {glue:text}`ch09_loo_C`), $\log_2 P$
-# ({glue:text}`ch09_loo_P`) and even depth alone ({glue:text}`ch09_loo_layers`) predict
-# held-out configurations poorly. The margin $L - \log_2 k$ puts the task into the predictor,
-# and the configurations line up on one curve (leave-one-out $R^2$
+# alone. A model has one $C$, and it answers one hop, two hops and three hops with that same
+# $C$, at different accuracies; no function of $C$ can give a column of points more than one
+# value. So $\log_2 C$ (leave-one-out $R^2$ {glue:text}`ch09_loo_C`), $\log_2 P$
+# ({glue:text}`ch09_loo_P`) and depth alone ({glue:text}`ch09_loo_layers`) are limited by
+# construction. The margin $L - \log_2 k$ puts the task into the predictor (leave-one-out $R^2$
 # {glue:text}`ch09_loo_margin`, threshold at a margin of {glue:text}`ch09_margin_threshold`;
 # a random dozen puts it at {glue:text}`ch09_margin_dozen`). A capacity that predicts emergence
 # must measure the model *against the task*; this is what the concept's $C$ leaves out.
@@ -792,9 +791,10 @@ for name, estimate in estimators.items():
     print(f"{name:58s}", " ".join(f"k={k}: {estimate(k):g}{'' if hit else ' (miss)'}"
                                   for k, hit in zip(hops_, hits, strict=True)),
           "-> within 30% on every hop count" if all(hits) else "-> misses")
-# The first estimator is a depth that suffices for a construction, an upper bound rather than what
-# short training finds: these models chain about one arrow per layer. The last revision is fitted to what we saw at k = 3, so it is
-# only tested by FULL's deeper sweep (or by adding 4-layer models), not by this one.
+# The first estimator is a depth that suffices for a construction: an upper bound, not a
+# prediction of what training finds. The revisions were written after looking at a sweep, so
+# only a sweep they have not seen (other seeds, more hops, deeper models) can test them.
+
 
 
 # %% [markdown] tags=["solution"]
@@ -839,7 +839,7 @@ for name, estimate in estimators.items():
 # %%
 final_verdict = criterion.lab_verdict(
     accuracies, chance, table[best]["threshold"] if best else float("nan"),
-    {name: e["loo_r2"] for name, e in table.items()}, contrast["g_solved"],
+    {e["label"]: e["loo_r2"] for e in table.values()}, contrast["g_solved"],
     contrast["g_unsolved"], contrast["seed_spread"], g_sentence)
 print(final_verdict.sentence)
 
