@@ -108,9 +108,10 @@ STEP_SECONDS = {(80, 3): (0.053, 0.217), (80, 6): (0.061, 0.300),
 # FULL: the recipe's 1,000 steps everywhere over the whole 5 x 4 grid, seed 0 (20 trainings),
 # the padding trimmed (the same training to float rounding: its four corners took 135-187 s
 # each, PROBES). The chapter's FULL run (December 2026, 2 loky workers of 1 thread) spent
-# 1,873 s wall on this grid; every point ended at 18-21% test accuracy. RECIPE itself (3 seeds, the full padded
-# context) is the recipe to the letter: ESTIMATE from STEP_SECONDS, 400 float32 steps (~0.09 s)
-# + 600 bfloat16 steps (~0.39 s) ~ 270 s a training, ~4.5 h of CPU at one thread; not run.
+# 1,873 s wall on this grid; every point ended at 18-22% test accuracy. RECIPE itself (3 seeds,
+# the full padded context) is the recipe to the letter: ESTIMATE from STEP_SECONDS, 400
+# float32 steps (~0.09 s) + 600 bfloat16 steps (~0.39 s) ~ 270 s a training, ~4.5 h of CPU at
+# one thread; not run.
 FULL = replace(RECIPE, seeds=(0,), trim_padding=True)
 # Single trainings measured once (seed 0, context 128, 3 heads, the padding trimmed; test
 # accuracy on 1,024 programs, where the best shortcut, the outer condition alone, scores ~44% and
