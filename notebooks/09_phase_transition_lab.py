@@ -223,7 +223,9 @@ glue("ch09_max_depth", max(ci_by_depth), "d");
 # {glue:text}`ch09_r_steps` steps.
 
 # %%
-results1 = part1.run_sweep(cond, cache_dir=".cache/conditionals")
+# progress bars only in FULL: FAST's sweeps take seconds, and on the built site a finished bar
+# is an empty widget box
+results1 = part1.run_sweep(cond, cache_dir=".cache/conditionals", progress=not FAST)
 fit1 = part1.fit_sweep(results1, baselines, seed=SEED)
 for r in results1:
     print(f"context {r['context']:3d}, {r['heads']} heads: test accuracy {r['accuracy']:6.1%}"
@@ -359,7 +361,7 @@ glue("ch09_uniform", shortcuts["uniform"][-1], ".0%");
 # the work over local processes or a Dask cluster.
 
 # %%
-rows = part2.run_sweep(hsetup, cache_dir=".cache/hops")
+rows = part2.run_sweep(hsetup, cache_dir=".cache/hops", progress=not FAST)
 layers_, heads_, hops_ = hsetup.layers, hsetup.heads, tuple(range(1, task.hops + 1))
 grid = np.array([[np.mean([r["accuracy"] for r in rows if r["layers"] == L and r["hops"] == k])
                   for k in hops_] for L in layers_])
