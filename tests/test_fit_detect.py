@@ -119,3 +119,17 @@ def test_detect_bad_input():
         detect_transition([0, 2, 1, 3], [0, 0, 1, 1])
     with pytest.raises(ValueError, match="direction must be one of"):
         first_crossing([0, 1], [0, 1], 0.5, direction="sideways")
+
+
+def test_leave_one_out_r2_predicts_a_clean_logistic_and_fails_plainly():
+    from emergence_lib.fit import leave_one_out_r2, logistic
+    x = np.exp2(np.linspace(-3, 3, 13))
+    y = logistic(x, 0.1, 1.0, 1.0, 3.0)
+    assert leave_one_out_r2(x, y) > 0.95
+    # groups leave whole configurations out (here pairs of equal x)
+    xx, yy = np.repeat(x, 2), np.repeat(y, 2)
+    assert leave_one_out_r2(xx, yy, groups=np.repeat(np.arange(13), 2)) > 0.95
+    # too few distinct x values once a group is left out: NaN, not an exception
+    assert np.isnan(leave_one_out_r2(np.exp2([1, 2, 3]), [0.1, 0.5, 0.9], groups=[0, 1, 2]))
+    with pytest.raises(ValueError, match="groups must give one group per point"):
+        leave_one_out_r2(x, y, groups=[0, 1])

@@ -232,3 +232,27 @@ def steepness_ratio(a: LogisticFit, b: LogisticFit) -> SteepnessRatio:
     lo, hi = np.percentile(ratios, q)
     return SteepnessRatio(a.steepness / b.steepness, (float(lo), float(hi)),
                           float(np.mean(ratios > 1.0)), len(ratios), a.confidence)
+
+
+def leave_one_out_r2(x: object, y: object, *, groups: object | None = None,
+                     floor: float | None = None, ceil: float | None = None) -> float:
+    """R² of held-out predictions of the logistic in log x: each group of points (default:
+    each point alone; e.g. a configuration with all its seeds) is predicted by a fit to the
+    others (floor, ceil fixed if given). <= 0: no better than the mean; NaN when a fit to the
+    remaining points is impossible (e.g. fewer than 3 distinct x values left)."""
+    x = as_1d_array("x", x, positive=True)
+    y = as_1d_array("y", y)
+    check_same_length(x=x, y=y)
+    groups = np.arange(len(x)) if groups is None else np.asarray(groups)
+    if groups.shape != x.shape:
+        raise ValueError(f"groups must give one group per point ({len(x)}), got shape "
+                         f"{groups.shape}")
+    predicted = np.empty_like(y)
+    for g in np.unique(groups):
+        out = groups == g
+        try:
+            fitted = fit_logistic(x[~out], y[~out], floor=floor, ceil=ceil, n_boot=0)
+        except ValueError:
+            return float("nan")
+        predicted[out] = fitted.predict(x[out])
+    return r_squared(y, predicted)

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from .. import sweep
 from .._validate import _show, check_int
 from ..capacity import transformer_capacity
-from ..fit import fit_logistic, logistic, r_squared
+from ..fit import fit_logistic, leave_one_out_r2
 from ..gating import explicit_gate_logits, gating_ratio
 from ..metrics import wilson_interval
 from ..models import Transformer
@@ -451,20 +451,6 @@ def sweep_table(results: Sequence[Mapping]) -> dict[str, np.ndarray]:
 
 # --- the fit ---
 
-def loo_r2(x: Sequence[float], y: Sequence[float], *, floor: float | None = None,
-           ceil: float | None = None) -> float:
-    """Leave-one-out R^2 of the logistic in x: each point predicted by a fit to the others
-    (floor, ceil fixed if given); 1 - sum (y_i - yhat_-i)^2 / sum (y_i - mean y)^2. <= 0: the
-    fit predicts held-out configurations no better than their mean."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    predicted = np.empty_like(y)
-    for i in range(len(x)):
-        keep = np.arange(len(x)) != i
-        f = fit_logistic(x[keep], y[keep], floor=floor, ceil=ceil, n_boot=0)
-        predicted[i] = logistic(x[i], f.floor, f.ceil, f.threshold, f.steepness)
-    return r_squared(y, predicted)
-
-
 def fit_sweep(results: Sequence[Mapping], baselines: Mapping[str, float], *,
               n_boot: int = 200, seed: int = 0) -> dict:
     """Accuracy against C_sweep: the logistic in C_sweep (x = 2**log2_C_sweep; floor and
@@ -493,7 +479,7 @@ def fit_sweep(results: Sequence[Mapping], baselines: Mapping[str, float], *,
     x = 2.0 ** (log2_c - log2_c.min())          # C_sweep relative to the smallest (same fit)
     fixed = {"floor": chance, "ceil": 1.0}
     fit = fit_logistic(x, acc, **fixed, n_boot=n_boot, seed=seed)
-    loo = loo_r2(x, acc, **fixed)
+    loo = leave_one_out_r2(x, acc, **fixed)
     lo, hi = fit.intervals.get("threshold", (float("nan"), float("nan")))
     threshold = float(np.log2(fit.threshold) + log2_c.min())
     interval = (float(np.log2(lo) + log2_c.min()), float(np.log2(hi) + log2_c.min()))

@@ -37,7 +37,7 @@ from .. import sweep
 from .._validate import _show, check_choice, check_float, check_int
 from ..capacity import count_params, transformer_capacity
 from ..detect import lead
-from ..fit import fit_logistic, r_squared, steepness_ratio
+from ..fit import fit_logistic, leave_one_out_r2, steepness_ratio
 from ..gating import attention_gate_logits, gating_ratio
 from ..models import Transformer
 from ..precision import MAX_BITS, MIN_BITS, round_weights
@@ -395,23 +395,6 @@ def _fit(values: np.ndarray, y: np.ndarray, n_boot: int = 0, seed: int = 0):
     return result, float(np.log2(result.threshold))
 
 
-def leave_one_out_r2(values: Sequence[float], y: Sequence[float], groups: Sequence[int]
-                     ) -> float:
-    """R^2 of held-out predictions: for each group (a configuration, all its seeds) fit the
-    logistic on the other groups and predict it; nan when a fit is impossible (fewer than 3
-    distinct predictor values left)."""
-    values, y, groups = (np.asarray(a, dtype=float) for a in (values, y, groups))
-    predicted = np.empty_like(y)
-    for g in np.unique(groups):
-        out = groups == g
-        try:
-            fitted, _ = _fit(values[~out], y[~out])
-        except ValueError:
-            return float("nan")
-        predicted[out] = fitted.predict(np.exp2(values[out]))
-    return r_squared(y, predicted)
-
-
 def compare_predictors(results: Sequence[dict], *, n_boot: int = 50, seed: int = 0,
                        n_dozen: int = N_DOZEN, n_draws: int = N_DOZEN_DRAWS) -> dict:
     """For each predictor of ``PREDICTORS``: the logistic fit of accuracy against it on every row
@@ -434,7 +417,7 @@ def compare_predictors(results: Sequence[dict], *, n_boot: int = 50, seed: int =
         values = np.array([r[name] for r in data], dtype=float)
         entry = {"label": PREDICTORS[name], "r2": float("nan"), "linear_r2": float("nan"),
                  "threshold": float("nan"), "threshold_interval": (float("nan"),) * 2,
-                 "loo_r2": leave_one_out_r2(values, y, groups)}
+                 "loo_r2": leave_one_out_r2(np.exp2(values), y, groups=groups)}
         if len(np.unique(values)) >= 3:
             fitted, threshold = _fit(values, y, n_boot, seed)
             lo, hi = fitted.intervals.get("threshold", (float("nan"), float("nan")))
@@ -645,6 +628,6 @@ def trained_model(setup: HopsSetup = FAST, layers: int = 2, heads: int = 2, hops
 __all__ = ["HopsSetup", "FAST", "FULL", "BITS", "SOLVED", "PROBES", "hops_model", "eval_set",
            "hops_loss", "accuracy_per_hop", "readout_gate", "train_hops", "margin",
            "margin_doubling", "train_point", "rows", "run_sweep", "PREDICTORS",
-           "leave_one_out_r2", "compare_predictors", "precision_steepness", "g_lead", "g_leads",
+           "compare_predictors", "precision_steepness", "g_lead", "g_leads",
            "g_contrast", "trained_model", "FP32_BITS", "G_KEYS", "precision_curve",
            "checkpoint_path", "MODELS", "LOO_TIE"]
