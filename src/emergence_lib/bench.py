@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+import tracemalloc
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 
@@ -48,3 +50,38 @@ def seconds_per_step(step: Callable[[], object], steps: int, warmup: int = 0) ->
     for _ in range(steps):
         step()
     return (time.perf_counter() - start) / steps
+
+
+@dataclass(frozen=True)
+class StepCost:
+    """Speed and memory of one call (e.g. a training step): seconds (median), calls per
+    second, bytes torch allocated during one call, and the Python-side peak (tracemalloc)."""
+
+    seconds: float
+    per_second: float
+    torch_allocated_bytes: int
+    python_peak_bytes: int
+
+    def summary(self, unit: str = "steps") -> str:
+        return (f"{self.per_second:,.1f} {unit}/s ({self.seconds * 1e3:.2f} ms each); torch "
+                f"allocated {self.torch_allocated_bytes / 2**20:.2f} MiB per call, Python peak "
+                f"{self.python_peak_bytes / 2**10:.1f} KiB")
+
+
+def measure_step(fn: Callable[[], object], repeats: int = 10, warmup: int = 2) -> StepCost:
+    """Time ``fn`` (median of ``repeats`` after ``warmup``) and measure its memory on one more
+    call: torch's allocations from the profiler (profile_memory) and tracemalloc's peak."""
+    seconds = time_per_call(fn, repeats=repeats, warmup=warmup)
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        fn()
+    allocated = sum(max(int(e.self_cpu_memory_usage), 0) for e in prof.key_averages())
+    tracemalloc.start()
+    try:
+        fn()
+        python_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return StepCost(seconds, 1.0 / seconds if seconds > 0 else float("inf"), allocated,
+                    int(python_peak))

@@ -94,3 +94,58 @@ def check_function(student: Callable[..., Any], reference: Callable[..., Any],
                         f"answer is {shown_value(want_a)} (test {i}, inputs {shown})."
                         + advice)
     return done(True, True, f"{name}: all {len(cases)} tests passed.")
+
+
+def _done(passed: bool, attempted: bool, message: str, verbose: bool) -> CheckResult:
+    if verbose:
+        print(("✅ " if passed else ("⏳ " if not attempted else "❌ ")) + message)
+    return CheckResult(passed, attempted, message)
+
+
+def check_number(answer: Any, reference: float, *, name: str, rtol: float = 0.0,
+                 atol: float = 0.0, unit: str = "", explain: str = "",
+                 verbose: bool = True) -> CheckResult:
+    """Compare a student's number (a prediction, a fitted value) with the run's.
+
+    Passes when |answer - reference| <= atol + rtol * |reference|; ``answer`` None or
+    Ellipsis means not attempted. ``explain`` is added to a failure (why the run says so).
+    """
+    if answer is None or answer is Ellipsis:
+        return _done(False, False, f"{name}: not attempted yet — replace the `...` with your "
+                     "number and run this cell again.", verbose)
+    try:
+        got = float(answer)
+    except (TypeError, ValueError):
+        return _done(False, True, f"{name}: expected a number, got {answer!r} "
+                     f"({type(answer).__name__}).", verbose)
+    want = float(reference)
+    allowed = atol + rtol * abs(want)
+    suffix = f" {unit}" if unit else ""
+    tolerance = (f"within {rtol:.0%}" if rtol and not atol else f"within ±{allowed:.4g}{suffix}")
+    if not np.isfinite(got):
+        return _done(False, True, f"{name}: {got} is not a finite number.", verbose)
+    if abs(got - want) <= allowed:
+        return _done(True, True, f"{name}: {got:.4g}{suffix} is {tolerance} of the run's "
+                     f"{want:.4g}{suffix}.", verbose)
+    side = "high" if got > want else "low"
+    return _done(False, True, f"{name}: {got:.4g}{suffix} is too {side}: the run gives "
+                 f"{want:.4g}{suffix} and the answer must be {tolerance}."
+                 + (f" {explain}" if explain else ""), verbose)
+
+
+def check_verdict(answer: Any, reference: Any, *, name: str, allowed: Sequence[Any] = (True, False),
+                  explain: str = "", verbose: bool = True) -> CheckResult:
+    """Compare a student's verdict (True/False, or one of ``allowed`` labels) with the one the
+    reference run's numbers give; None or Ellipsis means not attempted."""
+    if answer is None or answer is Ellipsis:
+        return _done(False, False, f"{name}: not attempted yet — set your verdict and run this "
+                     "cell again.", verbose)
+    if isinstance(answer, np.bool_):
+        answer = bool(answer)
+    if not any(type(answer) is type(a) and answer == a for a in allowed):
+        return _done(False, True, f"{name}: {answer!r} is not a verdict; use one of "
+                     f"{', '.join(repr(a) for a in allowed)}.", verbose)
+    if answer == reference:
+        return _done(True, True, f"{name}: {answer!r} agrees with the reference run.", verbose)
+    return _done(False, True, f"{name}: you concluded {answer!r} but the reference run's numbers "
+                 f"give {reference!r}." + (f" {explain}" if explain else ""), verbose)
