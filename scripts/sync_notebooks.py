@@ -5,7 +5,10 @@ For each ``notebooks/NN_slug.py`` (jupytext percent format, the source of truth)
 (a) the first code cell must equal ``emergence_lib.course.COLAB_INSTALL_CELL``; it is
     rewritten in the ``.py`` if it differs;
 (b) ``notebooks/NN_slug.ipynb`` is (re)written from the ``.py`` with no outputs and no
-    execution counts, so Colab opens the same cells the book was built from.
+    execution counts, so Colab opens the same cells the book was built from;
+(c) ``notebooks/student/NN_slug.ipynb`` is (re)written the same way without the cells tagged
+    ``solution`` (checkers, stubs and the install cell stay): the notebook the student
+    edition's Colab button opens.
 
 Usage::
 
@@ -29,6 +32,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
+STUDENT = "student"  # notebooks/student/: emergence_lib.course.STUDENT_NOTEBOOKS
 PAIRING = "ipynb,py:percent"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
@@ -107,6 +111,45 @@ class Change:
         return f"{shown}: {self.what}"
 
 
+def to_student_ipynb(nb: Any) -> Any:
+    """The student notebook: :func:`to_ipynb` without solution cells and without pairing."""
+    from emergence_lib.course import is_solution
+
+    out = to_ipynb(nb)
+    out.cells = [cell for cell in out.cells if not is_solution(cell)]
+    out.metadata.pop("jupytext", None)
+    return out
+
+
+def student_path(py: Path) -> Path:
+    """``notebooks/NN_slug.py`` -> ``notebooks/student/NN_slug.ipynb``."""
+    return py.parent / STUDENT / f"{py.stem}.ipynb"
+
+
+def sync_student(py: Path, nb: Any, *, check: bool) -> list[Change]:
+    """Write (or, with ``check``, compare) the student notebook of one chapter."""
+    import jupytext
+
+    target = student_path(py)
+    expected = to_student_ipynb(nb)
+    if not target.exists():
+        changes = [Change(target, "created")]
+    else:
+        current = jupytext.read(target)
+        if cell_signature(current) != cell_signature(expected):
+            changes = [Change(target, "cells differ from the .py without solutions; rewritten")]
+        elif has_outputs(current):
+            changes = [Change(target, "outputs stripped")]
+        elif current.metadata.get("kernelspec", {}).get("name") != KERNELSPEC["name"]:
+            changes = [Change(target, "kernelspec set to python3")]
+        else:
+            return []
+    if not check:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        jupytext.write(expected, target, fmt="ipynb")
+    return changes
+
+
 def sync_one(py: Path, *, check: bool, from_ipynb: bool, cell: str,
              tag: str) -> list[Change]:
     """Sync one pair; return what differed. Raises SystemExit on an unsafe overwrite."""
@@ -138,6 +181,7 @@ def sync_one(py: Path, *, check: bool, from_ipynb: bool, cell: str,
         if not check:
             jupytext.write(nb, py, fmt="py:percent")
 
+    changes += sync_student(py, nb, check=check)
     if not ipynb.exists():
         changes.append(Change(ipynb, "created"))
     else:

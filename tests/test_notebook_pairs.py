@@ -14,7 +14,12 @@ import jupytext
 import pytest
 import yaml
 
-from emergence_lib.course import COLAB_INSTALL_CELL, INSTALL_CELL_TAG
+from emergence_lib.course import (
+    COLAB_INSTALL_CELL,
+    INSTALL_CELL_TAG,
+    STUDENT_NOTEBOOKS,
+    is_solution,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
@@ -196,3 +201,36 @@ def test_solution_cells_are_tagged(py: Path) -> None:
     if inside:
         problems.append("a solution-start is never closed")
     assert not problems, f"{py.name}: " + "; ".join(problems)
+
+
+def student_notebook(py: Path) -> Path:
+    """The student-edition notebook of a chapter: ``notebooks/student/NN_slug.ipynb``."""
+    return REPO / STUDENT_NOTEBOOKS / f"{py.stem}.ipynb"
+
+
+@pytest.mark.parametrize("py", SOURCES, ids=IDS)
+def test_student_notebook_in_sync(py: Path) -> None:
+    """The student notebook is the .py without its solution cells, clean (what Colab opens)."""
+    target = student_notebook(py)
+    assert target.is_file(), f"{target.relative_to(REPO)} missing: make sync"
+    nb = jupytext.read(target)
+    leaked = [i for i, c in enumerate(nb.cells) if is_solution(c)]
+    assert not leaked, f"{target.name}: cells {leaked} are tagged 'solution': make sync"
+    source = jupytext.read(py)
+    expected = [s for s, c in zip(signature(source), source.cells, strict=True)
+                if not is_solution(c)]
+    assert signature(nb) == expected, (
+        f"{target.relative_to(REPO)} differs from {py.name} without its solutions: make sync")
+    dirty = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+             and (c.get("outputs") or c.get("execution_count") is not None)]
+    assert not dirty, f"{target.name}: cells {dirty} have outputs or execution counts: make sync"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code and code[0].source == COLAB_INSTALL_CELL, f"{target.name}: no install cell first"
+
+
+def test_no_stray_student_notebooks() -> None:
+    """Every student notebook belongs to a chapter source (a renamed chapter leaves none)."""
+    stems = {p.stem for p in SOURCES}
+    stray = sorted(p.name for p in (REPO / STUDENT_NOTEBOOKS).glob("*.ipynb")
+                   if p.stem not in stems)
+    assert not stray, f"{STUDENT_NOTEBOOKS}/ has notebooks without a chapter: {stray}"

@@ -42,3 +42,14 @@ def glue(name: str, value: object, fmt: str | None = None) -> object:
         return value
     myst_glue(name, stored, display=False)
     return value
+
+
+# Cells tagged this way are the solutions: the student edition (its book and the notebooks in
+# STUDENT_NOTEBOOKS, which its Colab buttons open) is every chapter without them.
+SOLUTION_TAG = "solution"
+STUDENT_NOTEBOOKS = "notebooks/student"
+
+
+def is_solution(cell: dict) -> bool:
+    """True when a notebook cell is tagged ``SOLUTION_TAG`` (removed from the student edition)."""
+    return SOLUTION_TAG in (cell.get("metadata", {}) or {}).get("tags", [])
