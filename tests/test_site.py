@@ -5,9 +5,13 @@ Every page of ``_toc.yml`` is opened once, in one headless Chromium (Playwright,
 ``SITE_TEST_PARALLEL`` (default 4) at a time, each in its own browser context. Each page
 must load with HTTP 200, show all its images, render its widgets, log no console errors
 beyond the allow-list below, make no request to any other host, and (chapters) link to its
-notebook on Colab.
+notebook on Colab: ``notebooks/NN_slug.ipynb`` in the instructor edition, the solution-free
+``notebooks/student/NN_slug.ipynb`` in the student edition. Live ipywidgets (dead without a
+kernel) must not show; every static frame slider is moved and must change its figure. The
+tracks page must list every exercise of the chapter sources.
 
-``SITE_DIR`` selects another build, e.g. ``SITE_DIR=_build/student/html pytest -m site``.
+``SITE_DIR`` selects another build, e.g. ``SITE_DIR=_build/student/html pytest -m site``; a
+site under a ``student`` folder is tested as the student edition.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import http.server
+import json
 import os
 import re
 import shutil
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,6 +32,8 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
+
+from emergence_lib.course import STUDENT_NOTEBOOKS, is_solution
 
 # Console messages (type "error") that are not failures. Each entry: (regex, reason).
 # Empty on purpose: every error seen so far had a real cause and was fixed at the source
@@ -56,6 +64,9 @@ LOCAL_SCHEMES = {"data", "blob", "about", "javascript"}
 WIDGET_STATE = 'script[type="application/vnd.jupyter.widget-state+json"]'
 WIDGET_SELECTOR = ".jupyter-widgets, .widget-slider"
 CHAPTER_RE = re.compile(r"^notebooks/\d\d_[a-z0-9_]+$")
+EDITION = "student" if "student" in SITE.parts else "instructor"
+LIVE_WIDGET_SELECTOR = ".widget-slider, .widget-dropdown, .widget-interact"
+LIVE_WIDGET_NOTE = ".live-widget-note"  # scripts/bookbuild/decorate.py LIVE_WIDGET_CLASS
 # Pages opened at once: page loads mostly wait (network idle, rendering), so they overlap.
 PARALLEL = int(os.environ.get("SITE_TEST_PARALLEL", "4"))
 
@@ -114,6 +125,9 @@ class PageReport:
     has_widget_state: bool = False
     visible_widgets: int = 0
     colab_links: list[str] = field(default_factory=list)
+    live_widgets: int = 0
+    live_widget_notes: int = 0
+    fallback_sliders: list[dict[str, object]] = field(default_factory=list)
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -163,6 +177,22 @@ COLAB_LINKS_JS = (
     "() => Array.from(document.querySelectorAll('a[href*=\"colab.research.google.com\"]'))"
     ".map(a => a.getAttribute('href') || '')"
 )
+
+# Move every static frame slider (matplotlib's jshtml animation) to its other end, as a drag
+# does (an input event), and report whether the figure's image changed.
+MOVE_FALLBACK_SLIDERS_JS = """async () => {
+  const moved = [];
+  for (const slider of document.querySelectorAll('.animation input.anim-slider')) {
+    const img = slider.closest('.animation').querySelector('img');
+    const before = img ? img.src : '';
+    const max = parseInt(slider.max), value = parseInt(slider.value);
+    slider.value = String(value === max ? 0 : max);
+    slider.dispatchEvent(new Event('input', {bubbles: true}));
+    await new Promise(resolve => setTimeout(resolve, 50));
+    moved.push({id: slider.id, frames: max + 1, changed: !!img && img.src !== before});
+  }
+  return moved;
+}"""
 
 
 async def visit(browser: object, url: str) -> PageReport:
@@ -226,6 +256,9 @@ async def visit(browser: object, url: str) -> PageReport:
         )
         report.broken_images = await page.evaluate(BROKEN_IMAGES_JS)
         report.colab_links = await page.evaluate(COLAB_LINKS_JS)
+        report.live_widgets = await page.evaluate(COUNT_VISIBLE_JS, LIVE_WIDGET_SELECTOR)
+        report.live_widget_notes = await page.locator(LIVE_WIDGET_NOTE).count()
+        report.fallback_sliders = await page.evaluate(MOVE_FALLBACK_SLIDERS_JS)
     finally:
         await context.close()
     return report
@@ -336,12 +369,49 @@ def test_widgets_render(reports: dict[str, PageReport], docname: str) -> None:
     assert report.visible_widgets > 0, f"{docname}: widget state present but nothing rendered"
 
 
+def colab_target(docname: str) -> str:
+    """The notebook a chapter's Colab button must open: the student one in that edition."""
+    if EDITION == "student":
+        return f"{STUDENT_NOTEBOOKS}/{Path(docname).name}.ipynb"
+    return f"{docname}.ipynb"
+
+
 @pytest.mark.parametrize("docname", CHAPTERS)
 def test_colab_link(reports: dict[str, PageReport], docname: str) -> None:
-    """The launch button opens the committed notebooks/NN_slug.ipynb on Colab."""
-    expected = (
-        f"https://colab.research.google.com/github/{repository_slug()}/blob/main/{docname}.ipynb"
-    )
+    """The launch button opens the committed notebook on Colab (student: without solutions)."""
+    target = colab_target(docname)
+    expected = f"https://colab.research.google.com/github/{repository_slug()}/blob/main/{target}"
     links = reports[docname].colab_links
     assert expected in links, f"{docname}: Colab links {links}, expected {expected}"
-    assert (REPO / f"{docname}.ipynb").is_file(), f"{docname}.ipynb is not in the repository"
+    assert (REPO / target).is_file(), f"{target} is not in the repository (make sync)"
+    if EDITION == "student":
+        cells = json.loads((REPO / target).read_text(encoding="utf-8"))["cells"]
+        leaked = [i for i, cell in enumerate(cells) if is_solution(cell)]
+        assert not leaked, f"{target}: cells {leaked} are solutions, opened by the student edition"
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_live_widgets_replaced_by_fallback(reports: dict[str, PageReport], docname: str) -> None:
+    """No live widget shows (it would do nothing without a kernel); each page that had one says
+    so and carries a static fallback whose sliders change the figure when moved."""
+    report = reports[docname]
+    assert report.live_widgets == 0, f"{docname}: {report.live_widgets} live widget(s) visible"
+    if report.live_widget_notes:
+        assert report.fallback_sliders, f"{docname}: a live widget was hidden, no fallback shows"
+    dead = [s for s in report.fallback_sliders if not s["changed"]]
+    assert not dead, f"{docname}: moving these frame sliders left the figure unchanged: {dead}"
+
+
+def test_tracks_page_lists_every_exercise() -> None:
+    """book/tracks links every exercise label found in the chapter sources."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    from bookbuild.toc import load_yaml, toc_chapters
+    from bookbuild.tracks import read_exercises
+
+    page = SITE / "book" / "tracks.html"
+    assert page.is_file(), "book/tracks.html was not built"
+    html = page.read_text(encoding="utf-8")
+    labels = [e.label for e in read_exercises(toc_chapters(load_yaml(REPO / "_toc.yml")), REPO)]
+    assert labels, "no exercise found in the chapter sources"
+    missing = [label for label in labels if f"#{label}\"" not in html]
+    assert not missing, f"book/tracks.html does not link {missing}"

@@ -3,11 +3,13 @@
 The chapter's jupytext source is read as a notebook (solution cells dropped for the student
 edition), run by papermill on the kernel ``python3`` of this interpreter with the working
 directory ``out_dir``, widget state stored, ``FAST = False`` injected only for FULL; the
-injected cell is tagged ``remove-cell`` and CDN stylesheet links are removed from the outputs.
+injected cell is tagged ``remove-cell``, CDN stylesheet links are removed from the outputs and
+tqdm progress bars (widgets, empty boxes on a static page) become their finished text.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import time
@@ -16,8 +18,11 @@ from typing import Any
 
 from .common import REPO, BuildError, Chapter, ChapterRun, build_environment
 
-SOLUTION_TAG = "solution"
 DEFAULT_TIMEOUT_S = 900
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+PROGRESS_MODELS = {"FloatProgressModel", "IntProgressModel"}
+BAR_WIDTH = 10  # characters of a finished text bar (tqdm's default in a notebook)
 KERNEL_NAME = "python3"
 CDN_FONT_AWESOME_RE = re.compile(
     r"<link[^>]*href=[\"']https?://[^\"']*font-awesome[^\"']*[\"'][^>]*>\s*", re.IGNORECASE
@@ -33,7 +38,9 @@ def read_chapter(chapter: Chapter, edition: str, root: Path = REPO) -> Any:
         raise BuildError(f"{chapter.docname} is in _toc.yml but {src} does not exist")
     nb = jupytext.read(src)
     if edition == "student":
-        nb.cells = [c for c in nb.cells if SOLUTION_TAG not in c.metadata.get("tags", [])]
+        from emergence_lib.course import is_solution
+
+        nb.cells = [c for c in nb.cells if not is_solution(c)]
     nb.metadata["kernelspec"] = {
         "name": KERNEL_NAME,
         "display_name": "Python 3 (ipykernel)",
@@ -49,7 +56,7 @@ def count_widget_views(nb: Any) -> int:
         1
         for cell in nb.cells
         for out in cell.get("outputs", [])
-        if "application/vnd.jupyter.widget-view+json" in out.get("data", {})
+        if WIDGET_VIEW in out.get("data", {})
     )
 
 
@@ -75,11 +82,63 @@ def strip_cdn_font_awesome(nb: Any) -> int:
     return removed
 
 
+def widget_state(nb: Any) -> dict[str, Any]:
+    """The stored widget models of a notebook by model id ({} when none were stored)."""
+    return nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {}) or {}
+
+
+def progress_bar_text(model_id: str, state: dict[str, Any]) -> str | None:
+    """The finished text of a tqdm notebook bar (an HBox of HTML, progress, HTML), else None.
+
+    E.g. ``"train: 100%|██████████| 50/50 [00:01<00:00, 45.2it/s]"``, from the models' final
+    values as stored after the cell ran.
+    """
+    box = state.get(model_id, {})
+    if box.get("model_name") != "HBoxModel":
+        return None
+    children = [state.get(str(c).removeprefix("IPY_MODEL_"), {})
+                for c in box.get("state", {}).get("children", [])]
+    names = [c.get("model_name") for c in children]
+    if len(children) != 3 or names[1] not in PROGRESS_MODELS or names[0] != "HTMLModel":
+        return None
+    left, bar, right = (c.get("state", {}) for c in children)
+    total = float(bar.get("max") or 0)
+    done = min(1.0, float(bar.get("value") or 0) / total) if total > 0 else 1.0
+    filled = round(done * BAR_WIDTH)
+    bar_text = "|" + "█" * filled + " " * (BAR_WIDTH - filled) + "|"
+
+    def plain(text: object) -> str:
+        return html.unescape(str(text or "")).replace("\u2007", " ").strip()
+
+    return f"{plain(left.get('value'))}{bar_text} {plain(right.get('value'))}"
+
+
+def progress_bars_as_text(nb: Any) -> int:
+    """Replace each tqdm widget output by its finished text bar (text/plain); return how many.
+
+    A static site has no kernel to drive the bar: the widget renders as an empty box. When no
+    other widget view is left, the stored widget state is dropped as well.
+    """
+    state = widget_state(nb)
+    replaced = 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            view = out.get("data", {}).get(WIDGET_VIEW)
+            text = progress_bar_text(str(view.get("model_id", "")), state) if view else None
+            if text is not None:
+                out["data"] = {"text/plain": text}
+                replaced += 1
+    if replaced and not count_widget_views(nb):
+        nb.metadata.pop("widgets", None)
+    return replaced
+
+
 def finalize_executed(path: Path) -> int:
     """Post-process an executed notebook in place for the site.
 
     Tags papermill's injected-parameters cell ``remove-cell``, removes CDN Font Awesome
-    links, and checks that widget state was stored. Returns the number of widget views.
+    links, turns progress bars into text and checks that widget state was stored. Returns the
+    number of widget views left.
     """
     import nbformat
 
@@ -89,9 +148,9 @@ def finalize_executed(path: Path) -> int:
         if "injected-parameters" in tags and "remove-cell" not in tags:
             cell.metadata["tags"] = [*tags, "remove-cell"]
     strip_cdn_font_awesome(nb)
+    progress_bars_as_text(nb)
     views = count_widget_views(nb)
-    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
-    if views and not state.get("state"):
+    if views and not widget_state(nb):
         raise BuildError(
             f"{path.name}: {views} widget output(s) but no widget state was stored; "
             "the widgets would not render on the site"

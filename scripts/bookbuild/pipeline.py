@@ -10,8 +10,9 @@ from pathlib import Path
 
 from . import cache
 from .common import EDITIONS, REPO, BuildError, Chapter, ChapterRun, EditionPaths
+from .decorate import bibtex_keys, decorate_chapter, glossary_linker
 from .execute import DEFAULT_TIMEOUT_S, execute_chapter
-from .site import jupyter_book_build, stage_sources, stage_unexecuted
+from .site import jupyter_book_build, point_colab_to_student, stage_sources, stage_unexecuted
 from .status import (
     git_commit,
     load_average,
@@ -21,6 +22,7 @@ from .status import (
     utc_now,
 )
 from .toc import check_repository_url, load_yaml, select_chapters, toc_chapters
+from .tracks import write_tracks
 
 
 def run_chapter(
@@ -88,6 +90,20 @@ def run_chapter(
     return run
 
 
+def decorate_all(paths: EditionPaths, chapters: list[Chapter]) -> None:
+    """Glossary links, further reading and live-widget notes on every staged chapter page."""
+    linker = glossary_linker(paths.staging / "book")
+    keys = bibtex_keys(paths.staging / "book" / "references.bib")
+    totals: dict[str, int] = {}
+    for chapter in chapters:
+        done = decorate_chapter(
+            paths.executed / f"{chapter.stem}.ipynb", chapter, linker=linker, bib_keys=keys
+        )
+        for name, value in done.items():
+            totals[name] = totals.get(name, 0) + value
+    print("[decorate] " + ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in totals.items()))
+
+
 def build(
     edition: str = "instructor",
     *,
@@ -111,6 +127,8 @@ def build(
     print(f"Building the {edition} edition ({mode}) of {len(chapters)} chapter(s); repo {url}")
 
     stage_sources(paths, config, toc)
+    n_exercises = write_tracks(paths.staging / "book", all_chapters, root)
+    print(f"[tracks] book/tracks.md: {n_exercises} exercises of {len(all_chapters)} chapters")
     for chapter in all_chapters:
         if chapter not in chapters:
             stage_unexecuted(chapter, paths.executed, edition=edition, root=root)
@@ -158,9 +176,13 @@ def build(
         )
         return 1
     (paths.staging / "book" / "status.md").write_text(status_markdown(record))
+    decorate_all(paths, all_chapters)
 
     start = time.perf_counter()
     jupyter_book_build(paths, strict=strict)
+    if edition == "student":
+        changed = point_colab_to_student(paths.html, url)
+        print(f"[site] {changed} page(s): Colab opens notebooks/student/")
     print(f"[site] built in {time.perf_counter() - start:.1f} s")
     executed = sum(r.seconds for r in runs if not r.reused)
     reused = sum(1 for r in runs if r.reused)

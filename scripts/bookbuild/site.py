@@ -71,6 +71,31 @@ def stage_sources(paths: EditionPaths, config: dict[str, Any], toc: dict[str, An
     (staging / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
 
 
+COLAB_HREF_RE = r'(href="https://colab\.research\.google\.com/github/{slug}/blob/[^/"]+/)' \
+    r'notebooks/(\d\d_[a-z0-9_]+\.ipynb")'
+
+
+def point_colab_to_student(html_dir: Path, repository_url: str) -> int:
+    """Point every page's Colab launch link at ``notebooks/student/NN_slug.ipynb``.
+
+    The book theme builds the link from the page's path (``notebooks/NN_slug.ipynb``, which
+    holds the solutions); the student edition's readers must open the notebook without them.
+    Returns the number of pages changed.
+    """
+    from emergence_lib.course import STUDENT_NOTEBOOKS
+
+    slug = "/".join(repository_url.rstrip("/").split("/")[-2:]).removesuffix(".git")
+    pattern = re.compile(COLAB_HREF_RE.format(slug=re.escape(slug)))
+    changed = 0
+    for page in sorted((html_dir / "notebooks").glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        new, n = pattern.subn(rf"\g<1>{STUDENT_NOTEBOOKS}/\g<2>", text)
+        if n:
+            page.write_text(new, encoding="utf-8")
+            changed += 1
+    return changed
+
+
 def jupyter_book_build(paths: EditionPaths, *, strict: bool = True) -> None:
     """Run ``jupyter-book build`` on the staged copy and move the HTML into place."""
     exe = Path(sys.executable).with_name("jupyter-book")

@@ -53,3 +53,73 @@ STUDENT_NOTEBOOKS = "notebooks/student"
 def is_solution(cell: dict) -> bool:
     """True when a notebook cell is tagged ``SOLUTION_TAG`` (removed from the student edition)."""
     return SOLUTION_TAG in (cell.get("metadata", {}) or {}).get("tags", [])
+
+
+# The four readers the exercises are written for (the "**Persona:**" of every exercise), each
+# with what its track asks; book/tracks.md is generated from the exercises with these names.
+PERSONAS = {
+    "CS student": "predict, run, check: a function or a number compared with the run by a checker",
+    "applied engineer": "engineering on the chapter's own model: throughput, memory, export, "
+    "serving",
+    "applied researcher": "a hypothesis, a seeded sweep, a fit with intervals and a computed "
+    "verdict",
+    "frontier researcher": "an open question with a quantitative target, a reference attempt "
+    "and an honest outcome",
+}
+
+# Further reading at the end of each chapter page (keys of book/references.bib, with why).
+FURTHER_READING: dict[str, tuple[tuple[str, str], ...]] = {
+    "00": (
+        ("anderson1972more", "the essay that made 'more is different' a research programme"),
+        ("wei2022emergent", "the catalogue of abrupt few-shot capabilities in large models"),
+        ("ganguli2022predictability", "smooth loss, unpredictable capabilities, why it matters"),
+    ),
+    "01": (
+        ("wei2022emergent", "the emergent abilities this chapter reproduces in miniature"),
+        ("kaplan2020scaling", "the smooth power laws of loss against size"),
+        ("hoffmann2022chinchilla", "compute-optimal scaling, the fit the chapter quotes"),
+    ),
+    "02": (
+        ("schaeffer2023mirage", "the argument that the jump is made by the metric"),
+        ("srivastava2022bigbench", "the benchmark whose exact-match tasks show the jumps"),
+        ("wei2022emergent", "the claims the mirage argument answers"),
+    ),
+    "03": (
+        ("power2022grokking", "the first report of generalization long after memorization"),
+        ("nanda2023progress", "the Fourier circuit and the progress measures used here"),
+        ("liu2022omnigrok", "grokking explained through weight norm and initialization scale"),
+        ("lau2023llc", "the local learning coefficient estimated by SGLD"),
+    ),
+    "04": (
+        ("olsson2022induction", "induction heads and the in-context-learning phase change"),
+        ("elhage2021framework", "the circuit view of attention-only transformers used here"),
+    ),
+    "05": (
+        ("barak2022hidden", "hidden progress in SGD on sparse parity"),
+        ("kearns1998sq", "the statistical-query model behind the plateau"),
+        ("blum1994sq", "why parities are hard for statistical-query learners"),
+    ),
+    "06": (
+        ("betley2025emergent", "narrow fine-tuning that turns a model broadly misaligned"),
+        ("turner2025organisms", "small model organisms of emergent misalignment"),
+        ("soligo2025convergent", "a shared misalignment direction across fine-tunes"),
+        ("soligo2026narrow", "why the general solution is preferred over the narrow one"),
+    ),
+    "07": (
+        ("elhage2022superposition", "the toy model, its phase diagram and its geometry"),
+        ("elhage2021framework", "the circuits programme that superposition complicates"),
+    ),
+    "08": (
+        ("atanasov2021silent", "silent alignment of the tangent kernel before the loss moves"),
+        ("saxe2014exact", "the exact learning dynamics of deep linear networks"),
+    ),
+    "09": (
+        ("sanford2024logdepth", "why k-hop tasks need depth that grows with log k"),
+        ("olsson2022induction", "the attention circuits that pointer chasing composes"),
+        ("ganguli2022predictability", "what it would take to predict a threshold in advance"),
+    ),
+    "10": (
+        ("wei2022emergent", "the original list of emergent abilities the atlas answers"),
+        ("schaeffer2023mirage", "which of those jumps survive a continuous metric"),
+    ),
+}
