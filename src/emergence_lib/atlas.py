@@ -3,14 +3,22 @@
 Each chapter builds a :class:`TransitionRecord` from its own run with :func:`transition_record`
 (curves along the control parameter, the verdicts on the course's three questions, and the glue
 keys whose printed text the atlas re-reads) and writes it next to its executed notebook with
-:func:`write_record`; the atlas chapter reads them all with :func:`read_records`.
+:func:`write_record`; the atlas chapter reads them all with :func:`read_records`, re-reads what
+each chapter glued with :func:`printed_values` (:func:`printed_mismatches` compares), applies
+chapter 2's smooth-metric test to every record with a smooth curve (:func:`metric_test`), and
+recomputes a missing record by executing its chapter (:func:`recompute_records`).
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import math
-from collections.abc import Mapping, Sequence
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -18,11 +26,24 @@ import numpy as np
 
 from ._validate import as_1d_array, check_same_length
 from .detect import detect_transition, lead
-from .fit import fit_logistic
+from .fit import LogisticFit, fit_logistic
 
 SCHEMA = 1
 SUFFIX = ".atlas.json"
+EXECUTED = ".executed.ipynb"   # an executed copy the atlas wrote beside a chapter's source
 QUESTIONS = ("metric_artefact", "hidden_progress", "predictable")
+# The course's chapters in book order: the list the atlas expects a record from when no
+# _toc.yml is at hand (Colab). The atlas itself is not one of them.
+CHAPTERS = ("00_what_is_emergence", "01_scaling_paradox", "02_metric_mirage", "03_grokking",
+            "04_induction_heads", "05_sparse_parity", "06_emergent_misalignment",
+            "07_superposition", "08_silent_alignment", "09_phase_transition_lab")
+ATLAS_CHAPTER = "10_atlas"
+# FAST CPU seconds of each chapter through papermill at one thread on the faster machine kind
+# (the estimate the atlas prints before recomputing a missing record; measured 2026-12).
+FAST_CPU_S = {"00_what_is_emergence": 15, "01_scaling_paradox": 40, "02_metric_mirage": 15,
+              "03_grokking": 40, "04_induction_heads": 45, "05_sparse_parity": 35,
+              "06_emergent_misalignment": 40, "07_superposition": 35,
+              "08_silent_alignment": 30, "09_phase_transition_lab": 65}
 
 
 @dataclass(frozen=True)
@@ -72,6 +93,13 @@ class TransitionRecord:
     printed: dict[str, str] = field(default_factory=dict)
     notes: str = ""
     schema: int = SCHEMA
+    # optional: a token-level or smooth metric on the same x (chapter 2's test compares it with
+    # the visible metric), with its own floor and ceiling
+    smooth_metric_name: str | None = None
+    smooth_metric: tuple[float, ...] | None = None
+    smooth_metric_floor: float | None = None
+    smooth_metric_ceil: float | None = None
+    fit_fixed: tuple[str, ...] = ()   # levels the record's logistic held fixed ("floor", "ceil")
 
     # ---- views the atlas draws -------------------------------------------------------------
     def normalized_x(self) -> np.ndarray:
@@ -92,6 +120,21 @@ class TransitionRecord:
         a, b = y[:k].mean(), y[-k:].mean()
         return (y - a) / (b - a) if b != a else np.full_like(y, np.nan)
 
+    def normalized_smooth_metric(self) -> np.ndarray | None:
+        """(T,) the smooth metric mapped from its floor (0) to its ceiling (1)."""
+        if self.smooth_metric is None:
+            return None
+        y = np.asarray(self.smooth_metric, dtype=float)
+        lo, hi = _levels(y, self.smooth_metric_floor, self.smooth_metric_ceil)
+        return (y - lo) / (hi - lo) if hi != lo else np.full_like(y, np.nan)
+
+    @property
+    def beats_linear(self) -> bool | None:
+        """True when the record's logistic fits better than a line in log x (None: no fit)."""
+        if self.r2 is None or self.r2_linear is None or not np.isfinite(self.r2):
+            return None
+        return bool(self.r2 > self.r2_linear)
+
     # ---- JSON ----------------------------------------------------------------------------
     def to_json(self) -> str:
         return json.dumps(_finite(asdict(self)), indent=1, sort_keys=True)
@@ -106,12 +149,15 @@ class TransitionRecord:
         if unknown:
             raise ValueError(f"atlas record has unknown fields {unknown}; allowed: {sorted(known)}")
         data["answers"] = {k: Answer(**v) for k, v in data.get("answers", {}).items()}
-        for name in ("x", "metric", "progress", "threshold_interval", "steepness_interval"):
+        for name in ("x", "metric", "progress", "threshold_interval", "steepness_interval",
+                     "smooth_metric", "fit_fixed"):
             if data.get(name) is not None:
                 data[name] = tuple(_nan(v) for v in data[name])
         for name in ("onset", "midpoint", "finish", "relative_width", "lead", "threshold",
-                     "steepness", "r2", "r2_linear"):
-            data[name] = _nan(data.get(name))
+                     "steepness", "r2", "r2_linear", "floor", "ceil", "smooth_metric_floor",
+                     "smooth_metric_ceil"):
+            if name in data:
+                data[name] = _nan(data[name])
         return cls(**data)
 
 
@@ -134,20 +180,44 @@ def _maybe(value: float | None) -> float | None:
     return None if value is None else float(value)
 
 
+def _levels(y: np.ndarray, floor: float | None, ceil: float | None) -> tuple[float, float]:
+    """(floor, ceil): the given levels, or the mean of the curve's first/last three points."""
+    k = min(3, len(y) // 2 or 1)
+    lo = float(y[:k].mean()) if floor is None else float(floor)
+    hi = float(y[-k:].mean()) if ceil is None else float(ceil)
+    return lo, hi
+
+
+def _fit_fields(f: LogisticFit) -> dict[str, object]:
+    nan2 = (float("nan"), float("nan"))
+    return {"threshold": float(f.threshold), "steepness": float(f.steepness),
+            "threshold_interval": tuple(float(v) for v in f.intervals.get("threshold", nan2)),
+            "steepness_interval": tuple(float(v) for v in f.intervals.get("steepness", nan2)),
+            "r2": float(f.r2), "r2_linear": float(f.linear.r2), "fit_fixed": tuple(f.fixed)}
+
+
 def transition_record(*, chapter: str, phenomenon: str, parameter: str, unit: str, x: object,
                       metric: object, metric_name: str, floor: float | None = None,
                       ceil: float | None = None, progress: object | None = None,
                       progress_name: str | None = None, smooth: int = 1, fit: bool = True,
                       answers: Mapping[str, tuple[bool | None, str]] | None = None,
                       printed: Mapping[str, str] | None = None, notes: str = "",
-                      n_boot: int = 200, seed: int = 0) -> TransitionRecord:
+                      n_boot: int = 200, seed: int = 0, smooth_metric: object | None = None,
+                      smooth_metric_name: str | None = None,
+                      smooth_metric_floor: float | None = None,
+                      smooth_metric_ceil: float | None = None, fix_levels: bool = False,
+                      logistic: LogisticFit | None = None) -> TransitionRecord:
     """Measure a chapter's main transition: (T,) ``x`` > 0 (the control parameter), the (T,)
     visible ``metric`` and optionally a (T,) ``progress`` measure on the same x.
 
     Detects onset/midpoint/finish (``detect.detect_transition``, levels ``floor``/``ceil``
     or the curve's ends), the progress measure's ``detect.lead``, and fits the logistic in log x
-    (``fit.fit_logistic``, bootstrap ``n_boot``). ``answers``: question -> (yes/no/None, the
-    sentence printed), for each of ``QUESTIONS``. ``printed``: glue key -> text the chapter glued.
+    (``fit.fit_logistic``, bootstrap ``n_boot``; ``fix_levels``: floor and ceil held at the
+    levels; ``logistic``: the chapter's own fit, used as it is instead). ``answers``: question ->
+    (yes/no/None, the sentence printed), for each of ``QUESTIONS``. ``printed``: glue key -> text
+    the chapter glued. ``smooth_metric``: an optional (T,) token-level or smooth metric on the
+    same x (levels ``smooth_metric_floor``/``smooth_metric_ceil``), for chapter 2's test in the
+    atlas (``metric_test``).
     """
     xs = as_1d_array("x", x, min_len=3, positive=True)
     ys = as_1d_array("metric", metric, min_len=3)
@@ -160,6 +230,19 @@ def transition_record(*, chapter: str, phenomenon: str, parameter: str, unit: st
         check_same_length(x=xs, progress=ps)
         if progress_name is None:
             raise ValueError("progress_name is required when a progress curve is given")
+    ss = None
+    if smooth_metric is not None:
+        ss = as_1d_array("smooth_metric", smooth_metric, min_len=3)
+        check_same_length(x=xs, smooth_metric=ss)
+        if smooth_metric_name is None:
+            raise ValueError("smooth_metric_name is required when a smooth_metric curve is given")
+        s_lo, s_hi = _levels(ss, smooth_metric_floor, smooth_metric_ceil)
+        if s_lo == s_hi:
+            raise ValueError("smooth_metric_floor and smooth_metric_ceil must differ to normalise "
+                             f"the smooth metric, both are {s_lo}")
+    if logistic is not None and not isinstance(logistic, LogisticFit):
+        raise TypeError(f"logistic must be a fit.LogisticFit (the chapter's own fit) or None, "
+                        f"got {type(logistic).__name__}")
     answers = dict(answers or {})
     missing = [q for q in QUESTIONS if q not in answers]
     extra = [q for q in answers if q not in QUESTIONS]
@@ -170,24 +253,18 @@ def transition_record(*, chapter: str, phenomenon: str, parameter: str, unit: st
         if not (isinstance(value, Sequence) and len(value) == 2 and isinstance(value[1], str)
                 and (value[0] is None or isinstance(value[0], bool | np.bool_))):
             raise ValueError(f"answers[{q!r}] must be (True/False/None, sentence), got {value!r}")
-    k = min(3, len(ys) // 2 or 1)
-    lo = float(ys[:k].mean()) if floor is None else float(floor)
-    hi = float(ys[-k:].mean()) if ceil is None else float(ceil)
+    lo, hi = _levels(ys, floor, ceil)
     if lo == hi:
         raise ValueError(f"floor and ceil must differ to normalise the metric, both are {lo}")
     found = detect_transition(xs, ys, start=lo, end=hi, smooth=smooth)
     led = None if ps is None else lead(xs, ps, ys, smooth=smooth)
     record: dict[str, object] = {}
-    if fit:
-        f = fit_logistic(xs, ys, n_boot=n_boot, seed=seed)
-        record = {
-            "threshold": float(f.threshold), "steepness": float(f.steepness),
-            "threshold_interval": tuple(float(v) for v in f.intervals.get(
-                "threshold", (float("nan"), float("nan")))),
-            "steepness_interval": tuple(float(v) for v in f.intervals.get(
-                "steepness", (float("nan"), float("nan")))),
-            "r2": float(f.r2), "r2_linear": float(f.linear.r2),
-        }
+    if logistic is not None:
+        record = _fit_fields(logistic)
+    elif fit:
+        f = (fit_logistic(xs, ys, floor=lo, ceil=hi, n_boot=n_boot, seed=seed) if fix_levels
+             else fit_logistic(xs, ys, n_boot=n_boot, seed=seed))
+        record = _fit_fields(f)
     return TransitionRecord(
         chapter=chapter, phenomenon=phenomenon, parameter=parameter, unit=unit,
         x=tuple(float(v) for v in xs), metric_name=metric_name,
@@ -197,7 +274,11 @@ def transition_record(*, chapter: str, phenomenon: str, parameter: str, unit: st
         finish=_maybe(found and found.finish),
         relative_width=_maybe(found and found.relative_width), lead=_maybe(led),
         answers={q: Answer(None if a is None else bool(a), s) for q, (a, s) in answers.items()},
-        printed={str(k): str(v) for k, v in (printed or {}).items()}, notes=notes, **record)
+        printed={str(k): str(v) for k, v in (printed or {}).items()}, notes=notes,
+        smooth_metric_name=smooth_metric_name if ss is not None else None,
+        smooth_metric=None if ss is None else tuple(float(v) for v in ss),
+        smooth_metric_floor=_maybe(smooth_metric_floor),
+        smooth_metric_ceil=_maybe(smooth_metric_ceil), **record)
 
 
 def record_path(chapter: str, directory: str | Path = ".") -> Path:
@@ -221,3 +302,230 @@ def read_records(directory: str | Path = ".") -> dict[str, TransitionRecord]:
     """Every record in ``directory``, keyed by chapter stem, in chapter order."""
     paths = sorted(Path(directory).glob(f"*{SUFFIX}"))
     return {p.name[: -len(SUFFIX)]: read_record(p) for p in paths}
+
+
+# ---- what the chapters printed -------------------------------------------------------------
+
+def _glued_text(data: Mapping[str, object], prefix: str) -> str | None:
+    """The text of one glue output: its text/plain, a Python literal unquoted (glue stores the
+    repr of the value, and a formatted value is a string)."""
+    raw = data.get(f"{prefix}text/plain", data.get("text/plain"))
+    if raw is None:
+        return None
+    raw = "".join(raw) if isinstance(raw, list) else str(raw)
+    try:
+        value = ast.literal_eval(raw)
+    except (ValueError, SyntaxError):
+        return raw
+    return value if isinstance(value, str) else raw
+
+
+def printed_values(notebook_path: str | Path) -> dict[str, str]:
+    """Every glue key of an executed notebook -> the text it stored (myst-nb writes one
+    display_data output per key, named in its metadata "scrapbook"); later cells win."""
+    path = Path(notebook_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"notebook_path {str(path)!r} is not a file (an executed "
+                                "chapter notebook, NN_slug.ipynb)")
+    try:
+        nb = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"notebook_path {str(path)!r} is not a notebook (JSON): {err}") from err
+    out: dict[str, str] = {}
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []) or []:
+            book = (output.get("metadata") or {}).get("scrapbook")
+            if output.get("output_type") != "display_data" or not isinstance(book, dict):
+                continue
+            text = _glued_text(output.get("data", {}), str(book.get("mime_prefix", "")))
+            if text is not None and "name" in book:
+                out[str(book["name"])] = text
+    return out
+
+
+def printed_mismatches(record: TransitionRecord, printed: Mapping[str, str]) -> list[str]:
+    """Each of ``record.printed``'s keys the chapter did not glue, or glued with other text."""
+    problems = []
+    for key, text in record.printed.items():
+        if key not in printed:
+            problems.append(f"{record.chapter}: {key} is in the record but the chapter glued "
+                            "no such key")
+        elif printed[key].strip() != text.strip():
+            problems.append(f"{record.chapter}: {key} is {text!r} in the record but the chapter "
+                            f"printed {printed[key]!r}")
+    return problems
+
+
+def toc_chapters(toc_path: str | Path | None = None) -> tuple[str, ...]:
+    """The chapter stems of ``_toc.yml`` (notebooks/NN_slug entries, the atlas left out), or
+    ``CHAPTERS`` when no toc is given or found."""
+    if toc_path is None or not Path(toc_path).is_file():
+        return CHAPTERS
+    import yaml
+
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            name = node.get("file")
+            if isinstance(name, str):
+                stem = re.sub(r"\.(md|ipynb|py)$", "", name).split("/")[-1]
+                if name.startswith("notebooks/") and re.match(r"^\d\d_", stem):
+                    found.append(stem)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(yaml.safe_load(Path(toc_path).read_text()))
+    return tuple(s for s in found if s != ATLAS_CHAPTER)
+
+
+# ---- chapter 2's test on any record --------------------------------------------------------
+
+@dataclass(frozen=True)
+class MetricTest:
+    """Chapter 2's smooth-metric test on one record: the visible metric's steepness against the
+    smooth one's (logistics in log x with both levels fixed), and the smooth one's line R²."""
+
+    chapter: str
+    applicable: bool
+    reason: str                 # why it could not be applied, or the verdict's sentence
+    k_visible: float = float("nan")
+    k_smooth: float = float("nan")
+    smooth_line_r2: float = float("nan")
+    visible_beats_line: bool = False
+    smooth_is_smooth: bool = False
+
+    @property
+    def metric_explains(self) -> bool:
+        """True when the visible metric jumps (its logistic beats a line) while the smooth
+        metric on the same models passes chapter 2's test of smoothness."""
+        return self.applicable and self.visible_beats_line and self.smooth_is_smooth
+
+
+def metric_test(record: TransitionRecord) -> MetricTest:
+    """Apply ``checks.ch02.smooth_metrics_verdict`` to the record's visible and smooth metrics
+    (not applicable without a smooth metric, or when a fit is impossible)."""
+    from .checks.ch02 import smooth_metrics_verdict
+
+    if record.smooth_metric is None:
+        return MetricTest(record.chapter, False, "the record has no token-level or smooth metric")
+    x = np.asarray(record.x, dtype=float)
+    y = np.asarray(record.metric, dtype=float)
+    s = np.asarray(record.smooth_metric, dtype=float)
+    s_lo, s_hi = _levels(s, record.smooth_metric_floor, record.smooth_metric_ceil)
+    try:
+        vis = fit_logistic(x, y, floor=record.floor, ceil=record.ceil, n_boot=0)
+        smo = fit_logistic(x, s, floor=s_lo, ceil=s_hi, n_boot=0)
+    except ValueError as err:
+        return MetricTest(record.chapter, False, f"a logistic cannot be fitted: {err}")
+    k_vis, k_smo = abs(vis.steepness), abs(smo.steepness)
+    if not (np.isfinite(k_vis) and np.isfinite(k_smo) and k_vis > 0 and k_smo > 0):
+        return MetricTest(record.chapter, False, f"a fitted steepness is not positive "
+                          f"(visible {k_vis:.3g}, smooth {k_smo:.3g})", k_vis, k_smo)
+    found = smooth_metrics_verdict(k_vis, {record.smooth_metric_name or "smooth": (
+        k_smo, smo.linear.r2)})
+    return MetricTest(record.chapter, True, found.sentence, k_vis, k_smo, float(smo.linear.r2),
+                      bool(vis.r2 > vis.linear.r2), bool(found.passed))
+
+
+# ---- recomputing a missing record (Colab, a subset build) ----------------------------------
+
+def source_notebook(chapter: str, search: Sequence[str | Path] = ()) -> Path | None:
+    """The chapter's unexecuted notebook: ``search`` folders first, then notebooks/ of the
+    repository this library was installed from (editable install), else None."""
+    here = Path(__file__).resolve()
+    candidates = [*map(Path, search), Path.cwd() / "notebooks", Path.cwd().parent / "notebooks",
+                  here.parents[2] / "notebooks"]
+    for folder in candidates:
+        path = folder / f"{chapter}.ipynb"
+        if path.is_file():
+            return path
+    return None
+
+
+def executed_notebook(chapter: str, directory: str | Path = ".") -> Path:
+    """Where the chapter's executed notebook is next to its record (``NN_slug.executed.ipynb``
+    when the atlas recomputed it beside its source, else ``NN_slug.ipynb``)."""
+    recomputed = Path(directory) / f"{chapter}{EXECUTED}"
+    return recomputed if recomputed.is_file() else Path(directory) / f"{chapter}.ipynb"
+
+
+def missing_chapters(chapters: Sequence[str], directory: str | Path = ".") -> list[str]:
+    """The chapters without a record in ``directory``."""
+    return [c for c in chapters if not record_path(c, directory).is_file()]
+
+
+def estimate_seconds(chapters: Sequence[str]) -> float:
+    """FAST CPU seconds the chapters take to execute (``FAST_CPU_S``; 60 s for one not there)."""
+    return float(sum(FAST_CPU_S.get(c, 60) for c in chapters))
+
+
+def recompute_records(chapters: Sequence[str], directory: str | Path = ".", *,
+                      search: Sequence[str | Path] = (), download: bool = False,
+                      progress: bool = True,
+                      execute: Callable[[Path, Path, Path], None] | None = None
+                      ) -> dict[str, str]:
+    """Execute each chapter's notebook in FAST mode (papermill, one temporary folder shared in
+    book order, so chapter 2 finds chapter 1's checkpoints) and copy its record and executed
+    notebook into ``directory``. ``download``: fetch a notebook not found locally from the
+    course repository at the release tag (Colab). Returns chapter -> what happened."""
+    from tqdm.auto import tqdm
+
+    directory = Path(directory)
+    outcome: dict[str, str] = {}
+    if not chapters:
+        return outcome
+    run = execute or _papermill
+    with tempfile.TemporaryDirectory(prefix="atlas_") as tmp:
+        work = Path(tmp)
+        for chapter in tqdm(list(chapters), desc="chapters", disable=not progress):
+            source = source_notebook(chapter, search)
+            if source is None and download:
+                source = _download(chapter, work)
+            if source is None:
+                outcome[chapter] = "no notebook found to execute"
+                continue
+            start = time.process_time()
+            try:
+                run(source, work / f"{chapter}.ipynb", work)
+            except Exception as err:  # noqa: BLE001 - report the chapter and go on
+                outcome[chapter] = f"execution failed: {type(err).__name__}: {err}"[:300]
+                continue
+            made = record_path(chapter, work)
+            if not made.is_file():
+                outcome[chapter] = "executed, but the chapter wrote no record"
+                continue
+            shutil.copy(made, record_path(chapter, directory))
+            target = directory / f"{chapter}.ipynb"
+            if target.exists() and target.resolve() == source.resolve():
+                target = directory / f"{chapter}{EXECUTED}"  # never overwrite the source
+            shutil.copy(work / f"{chapter}.ipynb", target)
+            outcome[chapter] = f"recomputed ({time.process_time() - start:.0f} s CPU here)"
+    return outcome
+
+
+def _papermill(source: Path, target: Path, cwd: Path) -> None:
+    import papermill
+
+    papermill.execute_notebook(str(source), str(target), cwd=str(cwd), kernel_name="python3",
+                               progress_bar=False)
+
+
+def _download(chapter: str, folder: Path) -> Path | None:
+    """The chapter's notebook from the course repository at the release tag, or None."""
+    from urllib.request import urlopen
+
+    from .course import RELEASE, REPOSITORY_URL
+
+    url = (REPOSITORY_URL.replace("https://github.com/", "https://raw.githubusercontent.com/")
+           + f"/{RELEASE}/notebooks/{chapter}.ipynb")
+    try:
+        with urlopen(url, timeout=30) as response:  # noqa: S310 - a fixed https URL
+            path = folder / f"{chapter}.source.ipynb"
+            path.write_bytes(response.read())
+            return path
+    except OSError:
+        return None
