@@ -63,6 +63,7 @@ import numpy as np
 import torch
 from IPython.display import HTML
 
+from emergence_lib.atlas import write_record
 from emergence_lib.checks.ch06 import (
     CALIBRATION,
     CONTROL_BOUND,
@@ -915,6 +916,24 @@ if not FAST:  # one more pretraining: left out of the FAST build to keep it with
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
 # ```
+
+# %% [markdown]
+# ### For the atlas
+#
+# This chapter's main transition, the organism's harmful rate on the other domains along the
+# fine-tuning step, recorded for the atlas chapter (`emergence_lib.atlas` writes
+# `06_emergent_misalignment.atlas.json` next to this notebook).
+
+# %%
+atlas_record = recipe.transition_record(runs["organism"], turn_verdict, share_fit, sweep_sentence,
+                                        seed=SEED)
+path = write_record(atlas_record)
+print(f"wrote {path}: {atlas_record.phenomenon} along {atlas_record.parameter}, midpoint "
+      + (f"{atlas_record.midpoint:.3g}" if atlas_record.midpoint else "not detected")
+      + f" (relative width {atlas_record.relative_width or float('nan'):.2f})")
+print("  " + "; ".join(f"{q.replace('_', ' ')}: "
+                       + {True: "yes", False: "no", None: "not tested"}[a.answer]
+                       for q, a in atlas_record.answers.items()))
 
 # %% [markdown]
 # ## Key takeaways

@@ -65,6 +65,7 @@ import numpy as np
 import torch
 from IPython.display import HTML
 
+from emergence_lib.atlas import write_record
 from emergence_lib.checks import ch07 as criterion
 from emergence_lib.course import glue
 from emergence_lib.exercises.ch07 import check_dimensionality, check_toy_forward
@@ -789,6 +790,25 @@ if len(ks_fit) >= 2:
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
 # ```
+
+# %% [markdown]
+# ### For the atlas
+#
+# This chapter's main transition, the number of represented features along $1/(1-S)$, recorded for
+# the atlas chapter (`emergence_lib.atlas` writes `07_superposition.atlas.json` next to this
+# notebook).
+
+# %%
+atlas_record = recipe.transition_record(S_all, counts, rel_loss, emergence_sentence,
+                                        share_dstar > share_geo_loss, agreement,
+                                        criterion.MIN_AGREEMENT, seed=SEED)
+path = write_record(atlas_record)
+print(f"wrote {path}: {atlas_record.phenomenon} along {atlas_record.parameter}, midpoint "
+      + (f"{atlas_record.midpoint:.3g}" if atlas_record.midpoint else "not detected")
+      + f" (relative width {atlas_record.relative_width or float('nan'):.2f})")
+print("  " + "; ".join(f"{q.replace('_', ' ')}: "
+                       + {True: "yes", False: "no", None: "not tested"}[a.answer]
+                       for q, a in atlas_record.answers.items()))
 
 # %% [markdown]
 # ## Key takeaways

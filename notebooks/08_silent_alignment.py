@@ -61,6 +61,7 @@ import numpy as np
 import torch
 from IPython.display import HTML
 
+from emergence_lib.atlas import write_record
 from emergence_lib.checks import ch08 as criterion
 from emergence_lib.course import glue
 from emergence_lib.detect import lead
@@ -620,6 +621,25 @@ print(f"Adam: share of ceiling while loss >= 90%: {shares[losses >= 0.9 * losses
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
 # ```
+
+# %% [markdown]
+# ### For the atlas
+#
+# This chapter's main transition, the loss drop on the whitened digits along training time, with the
+# kernel alignment as its progress measure, recorded for the atlas chapter (`emergence_lib.atlas`
+# writes `08_silent_alignment.atlas.json` next to this notebook).
+
+# %%
+atlas_verdict = criterion.silent_alignment(small["share_still"], lazy_align, slope, slope_theory,
+                                           digits_lead)
+atlas_record = recipe.transition_record(digit_runs[g0], g0, atlas_verdict, seed=SEED)
+path = write_record(atlas_record)
+print(f"wrote {path}: {atlas_record.phenomenon} along {atlas_record.parameter}, midpoint "
+      + (f"{atlas_record.midpoint:.3g}" if atlas_record.midpoint else "not detected")
+      + f" (relative width {atlas_record.relative_width or float('nan'):.2f})")
+print("  " + "; ".join(f"{q.replace('_', ' ')}: "
+                       + {True: "yes", False: "no", None: "not tested"}[a.answer]
+                       for q, a in atlas_record.answers.items()))
 
 # %% [markdown]
 # ## Key takeaways

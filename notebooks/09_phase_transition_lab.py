@@ -69,6 +69,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from emergence_lib.atlas import write_record
 from emergence_lib.capacity import transformer_capacity
 from emergence_lib.checks import ch09 as criterion
 from emergence_lib.course import glue
@@ -818,7 +819,26 @@ for name, estimate in estimators.items():
 # structural depth; whether the doubling construction appears with longer training (FULL runs
 # more steps); or whether a proxy with a task term would predict thresholds on tasks other than
 # this one. Those are the frontier exercises of the course's atlas.
+
+# %% [markdown]
+# ### For the atlas
 #
+# This chapter's main transition, part 2's accuracy along the structural margin $L - \log_2 k$,
+# recorded for the atlas chapter (`emergence_lib.atlas` writes `09_phase_transition_lab.atlas.json`
+# next to this notebook).
+
+# %%
+atlas_record = part2.transition_record(rows, comparison, g_sentence, lead_text, g_separates,
+                                       leads, seed=SEED)
+path = write_record(atlas_record)
+print(f"wrote {path}: {atlas_record.phenomenon} along {atlas_record.parameter}, midpoint "
+      + (f"{atlas_record.midpoint:.3g}" if atlas_record.midpoint else "not detected")
+      + f" (relative width {atlas_record.relative_width or float('nan'):.2f})")
+print("  " + "; ".join(f"{q.replace('_', ' ')}: "
+                       + {True: "yes", False: "no", None: "not tested"}[a.answer]
+                       for q, a in atlas_record.answers.items()))
+
+# %% [markdown]
 # ```{admonition} Key takeaways
 # :class: important
 # - Check a synthetic task's shortcuts before reading any accuracy on it; a fit to accuracies

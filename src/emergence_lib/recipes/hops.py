@@ -631,3 +631,44 @@ __all__ = ["HopsSetup", "FAST", "FULL", "BITS", "SOLVED", "PROBES", "hops_model"
            "compare_predictors", "precision_steepness", "g_lead", "g_leads",
            "g_contrast", "trained_model", "FP32_BITS", "G_KEYS", "precision_curve",
            "checkpoint_path", "MODELS", "LOO_TIE"]
+
+
+def transition_record(results: Sequence[dict], comparison: dict, g_sentence: str,
+                      lead_sentence: str, g_separates: bool, leads: Sequence[float], *,
+                      n_boot: int = 20, seed: int = 0):
+    """Chapter 9's structural threshold for the atlas: mean accuracy (over layers, heads, seeds)
+    at each distinct margin L - log2 k, on x = 2**margin (> 0; the logistic in log x is the
+    chapter's logistic in the margin), floor at chance, the fit of ``compare_predictors``'s
+    margin row; answers from the predictor comparison and the G verdict."""
+    from ..atlas import transition_record as record
+
+    data = _check_rows(results, need=("margin", "chance"))
+    margins = np.array([r["margin"] for r in data], dtype=float)
+    acc = np.array([r["accuracy"] for r in data], dtype=float)
+    levels = np.unique(margins)
+    curve = np.array([acc[margins == m].mean() for m in levels])
+    fitted = fit_logistic(np.exp2(margins), acc, n_boot=n_boot, seed=seed)
+    table = comparison["predictors"]
+    scored = {k: v["loo_r2"] for k, v in table.items() if np.isfinite(v["loo_r2"])}
+    best = comparison["best"]
+    structural = best in ("margin", "margin_doubling") and scored.get(best, -1.0) > 0
+    positive = [float(v) for v in leads if v is not None]
+    g_leads_ = bool(g_separates and positive and float(np.median(positive)) > 0)
+    return record(
+        chapter="09_phase_transition_lab", phenomenon="k-hop pointer chasing (structural)",
+        parameter="2^(L − log2 k), L layers, k hops", unit="2^margin", x=np.exp2(levels),
+        metric=curve, metric_name="accuracy (mean over heads and seeds)",
+        floor=float(data[0]["chance"]), ceil=1.0,
+        answers={
+            "metric_artefact": (None, "The chapter scores one-token answers by accuracy only and "
+                                "does not test a smoother metric."),
+            "hidden_progress": (g_leads_, f"{g_sentence} {lead_sentence}"),
+            "predictable": (bool(structural), comparison["verdict"])},
+        printed={"ch09_predictor_verdict": comparison["verdict"],
+                 "ch09_margin_threshold": format(table["margin"]["threshold"], ".2f"),
+                 "ch09_g_sentence": g_sentence, "ch09_g_lead_sentence": lead_sentence},
+        notes=("x = 2^margin so that the logistic in log x is the chapter's logistic in the "
+               "margin (threshold in x = 2^(margin threshold)); the record's fit is on every "
+               "configuration, the curve is the mean at each margin; G's lead is over training "
+               "steps, not on this axis."),
+        logistic=fitted, n_boot=n_boot, seed=seed)

@@ -476,3 +476,42 @@ __all__ = ["FAST", "FULL", "FULL_RUN", "MisalignmentSetup", "Answers", "Rate", "
            "assistant_loss", "base_model", "cosine", "document_loss", "finetune", "harmful_readout",
            "loss_with_delta", "persona_direction", "pooled_rate", "question_groups",
            "readers_after", "with_direction"]
+
+
+def transition_record(organism_runs: Sequence[FineTune], turn_verdict, share_fit,
+                      sweep_sentence: str, *, n_boot: int = 100, seed: int = 0):
+    """Chapter 6's main transition for the atlas: the organism's other-domain harmful (argmax)
+    rate along the fine-tuning step, mean over its tracked runs (steps,), with the harmful mass
+    as the smooth metric; answers from the chapter's B-turn verdict (``checks.ch06.
+    phase_transition``) and its persona-sharing fit ``share_fit`` (the third question)."""
+    from ..atlas import transition_record as record
+
+    tracked = [r for r in organism_runs if len(r.other_argmax) > 2]
+    if not tracked:
+        raise ValueError("organism_runs must hold at least one run tracked every step "
+                         "(finetune(..., track=True))")
+    rate = mean_over(tracked, lambda r: r.other_argmax)
+    mass = mean_over(tracked, lambda r: r.other_mass)
+    steps = np.arange(1, len(rate), dtype=float)   # after step t; step 0 gives the floor
+    turned, runs = int(turn_verdict.numbers["turned"]), int(turn_verdict.numbers["runs"])
+    return record(
+        chapter="06_emergent_misalignment", phenomenon="emergent misalignment",
+        parameter="fine-tuning step", unit="steps", x=steps, metric=rate[1:],
+        metric_name="harmful answers on the other domains (argmax rate)",
+        floor=float(rate[0]), smooth_metric=mass[1:], smooth_metric_floor=float(mass[0]),
+        smooth_metric_name="harmful probability mass on the other domains",
+        answers={
+            "metric_artefact": (None, "The chapter does not test whether the rise is the "
+                                "argmax metric's doing; the atlas applies chapter 2's test to "
+                                "the argmax rate against the harmful mass."),
+            "hidden_progress": (bool(turn_verdict.passed), turn_verdict.sentence),
+            "predictable": (bool(share_fit.beats_linear), sweep_sentence)},
+        printed={"ch06_turned": format(turned, "d"), "ch06_turn_runs": format(runs, "d"),
+                 "ch06_turn_sentence": turn_verdict.sentence,
+                 "ch06_sweep_sentence": sweep_sentence},
+        notes=(f"Mean over the organism's {len(tracked)} tracked adapter starts, one point per "
+               "step (step 0 is the floor, dropped from the log axis); no progress measure "
+               "leads it on this axis (the gradient-norm peak coincides with the switch). "
+               "'Predictable' is the chapter's persona-sharing sweep: its logistic in the "
+               "sharing probability against a line."),
+        n_boot=n_boot, seed=seed)

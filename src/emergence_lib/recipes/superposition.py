@@ -258,3 +258,39 @@ def best_of_seeds(run: ToyRun) -> dict[tuple[float, float], int]:
         if (r, p) not in best or run.final_loss[i] < run.final_loss[best[(r, p)]]:
             best[(r, p)] = i
     return best
+
+
+def transition_record(sparsities: object, represented: object, relative_loss: object,
+                      emergence_sentence: str, dstar_steps: bool, agreement: float,
+                      min_agreement: float, *, n_boot: int = 100, seed: int = 0):
+    """Chapter 7's main transition for the atlas: features represented (I,) against
+    1/(1 - S) of the (I,) ``sparsities``, with the loss relative to the no-superposition
+    loss (I,) as the smooth metric; ``dstar_steps``: the geometry (D*) moved in larger steps
+    than the loss; ``agreement``: share of the n = 2 phase grid the closed form predicted."""
+    from ..atlas import transition_record as record
+
+    S = as_1d_array("sparsities", sparsities, min_len=3)
+    if np.any((S < 0) | (S >= 1)):
+        raise ValueError(f"sparsities must lie in [0, 1), got {S.tolist()}")
+    agreement = check_float("agreement", agreement, minimum=0.0, maximum=1.0)
+    min_agreement = check_float("min_agreement", min_agreement, minimum=0.0, maximum=1.0)
+    predicted = agreement >= min_agreement
+    return record(
+        chapter="07_superposition", phenomenon="superposition", parameter="1 / (1 - S)",
+        unit="1/(1-S), S the sparsity", x=1.0 / (1.0 - S), metric=represented,
+        metric_name="features represented (‖W_k‖ > 0.5)", smooth_metric=relative_loss,
+        smooth_metric_name="loss / loss without superposition",
+        answers={
+            "metric_artefact": (not bool(dstar_steps), emergence_sentence),
+            "hidden_progress": (None, "The chapter follows no progress measure ahead of the "
+                                "represented count along the sparsity."),
+            "predictable": (bool(predicted), (
+                f"The closed-form expected losses of the three n = 2, m = 1 solutions predicted "
+                f"the trained solution on {agreement:.0%} of the phase grid (the check asks for "
+                f"{min_agreement:.0%})."))},
+        printed={"ch07_emergence_sentence": emergence_sentence,
+                 "ch07_agreement": format(agreement, ".0%")},
+        notes=("x = 1/(1 - S), the positive transform of the sparsity S the chapter fits in; "
+               "'metric artefact' is No when the geometry (D*) steps while the loss slides, "
+               "Yes otherwise; 'predictable' is the n = 2 phase diagram's closed form."),
+        n_boot=n_boot, seed=seed)
