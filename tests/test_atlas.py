@@ -191,8 +191,9 @@ def test_metric_test_is_chapter_2s() -> None:
     same = make(metric=logistic_curve(x, 30, 8), smooth_metric=logistic_curve(x, 30, 8),
                 smooth_metric_name="tok", floor=0.0, ceil=1.0)
     assert not metric_test(same).metric_explains       # the "smooth" one jumps as sharply
-    assert not metric_test(make()).applicable           # no smooth metric recorded
-    assert "no token-level" in metric_test(make()).reason
+    plain = make(progress_name="weight norm")
+    assert not metric_test(plain).applicable           # no smooth metric recorded
+    assert "no token-level" in metric_test(plain).reason
 
 
 def test_recompute_records_copies_record_and_notebook(tmp_path: Path, monkeypatch) -> None:
@@ -234,3 +235,12 @@ def test_recompute_records_copies_record_and_notebook(tmp_path: Path, monkeypatc
 
 def CHAPTERS_S(names: list[str]) -> float:
     return float(sum(atlas.FAST_CPU_S[n] for n in names))
+
+
+def test_metric_test_uses_a_token_level_progress_measure() -> None:
+    x = np.geomspace(1, 1000, 25)
+    rec = make(metric=logistic_curve(x, 30, 8), floor=0.0, ceil=1.0,
+               progress=0.1 + 0.8 * np.log(x) / np.log(1000), progress_name="per-token accuracy")
+    found = metric_test(rec)
+    assert found.applicable and found.metric_explains and "per-token accuracy" in found.reason
+    assert atlas.smooth_candidate(make(progress_name="weight norm")) is None

@@ -405,17 +405,39 @@ class MetricTest:
         return self.applicable and self.visible_beats_line and self.smooth_is_smooth
 
 
+# A progress measure whose name says it scores the same models' outputs token by token stands in
+# for a smooth metric when the record has none (chapters 1-2 record per-token accuracy so).
+TOKEN_LEVEL_WORDS = ("per-token", "per-digit", "per-position", "token accuracy", "probability",
+                     "brier", "log-prob")
+
+
+def smooth_candidate(record: TransitionRecord
+                     ) -> tuple[str, np.ndarray, float | None, float | None] | None:
+    """(name, (T,) curve, floor, ceil) of the record's smooth metric, else of its progress
+    measure when that is token-level (``TOKEN_LEVEL_WORDS`` in its name), else None."""
+    if record.smooth_metric is not None:
+        return (record.smooth_metric_name or "smooth metric",
+                np.asarray(record.smooth_metric, dtype=float), record.smooth_metric_floor,
+                record.smooth_metric_ceil)
+    name = (record.progress_name or "").lower()
+    if record.progress is not None and any(w in name for w in TOKEN_LEVEL_WORDS):
+        return record.progress_name or "", np.asarray(record.progress, dtype=float), None, None
+    return None
+
+
 def metric_test(record: TransitionRecord) -> MetricTest:
-    """Apply ``checks.ch02.smooth_metrics_verdict`` to the record's visible and smooth metrics
-    (not applicable without a smooth metric, or when a fit is impossible)."""
+    """Apply ``checks.ch02.smooth_metrics_verdict`` to the record's visible metric and its
+    smooth one (``smooth_candidate``); not applicable without one, or when a fit is
+    impossible."""
     from .checks.ch02 import smooth_metrics_verdict
 
-    if record.smooth_metric is None:
+    candidate = smooth_candidate(record)
+    if candidate is None:
         return MetricTest(record.chapter, False, "the record has no token-level or smooth metric")
+    smooth_name, s, s_floor, s_ceil = candidate
     x = np.asarray(record.x, dtype=float)
     y = np.asarray(record.metric, dtype=float)
-    s = np.asarray(record.smooth_metric, dtype=float)
-    s_lo, s_hi = _levels(s, record.smooth_metric_floor, record.smooth_metric_ceil)
+    s_lo, s_hi = _levels(s, s_floor, s_ceil)
     try:
         vis = fit_logistic(x, y, floor=record.floor, ceil=record.ceil, n_boot=0)
         smo = fit_logistic(x, s, floor=s_lo, ceil=s_hi, n_boot=0)
@@ -425,10 +447,18 @@ def metric_test(record: TransitionRecord) -> MetricTest:
     if not (np.isfinite(k_vis) and np.isfinite(k_smo) and k_vis > 0 and k_smo > 0):
         return MetricTest(record.chapter, False, f"a fitted steepness is not positive "
                           f"(visible {k_vis:.3g}, smooth {k_smo:.3g})", k_vis, k_smo)
-    found = smooth_metrics_verdict(k_vis, {record.smooth_metric_name or "smooth": (
-        k_smo, smo.linear.r2)})
-    return MetricTest(record.chapter, True, found.sentence, k_vis, k_smo, float(smo.linear.r2),
-                      bool(vis.r2 > vis.linear.r2), bool(found.passed))
+    found = smooth_metrics_verdict(k_vis, {smooth_name or "smooth": (k_smo, smo.linear.r2)})
+    jumps = bool(vis.r2 > vis.linear.r2)
+    sentence = (
+        f"{record.metric_name} has k = {k_vis:.2f} and {'beats' if jumps else 'does not beat'} "
+        f"a line in log x; {smooth_name} on the same runs has k = {k_smo:.2f} "
+        f"(line R² {smo.linear.r2:.2f}), so by chapter 2's test it "
+        + ("is smooth: the jump is the visible metric's." if found.passed and jumps else
+           "is smooth, but the visible metric does not jump either." if found.passed else
+           "is not smooth: the smooth metric rises about as sharply, so the metric does not "
+           "explain the jump."))
+    return MetricTest(record.chapter, True, sentence, k_vis, k_smo, float(smo.linear.r2), jumps,
+                      bool(found.passed))
 
 
 # ---- recomputing a missing record (Colab, a subset build) ----------------------------------
