@@ -102,3 +102,37 @@ def test_bad_member_settings_name_the_argument():
         addition.member_config(8, split=0.5)
     with pytest.raises(ValueError, match="must be non-empty"):
         addition.train_addition_family((), progress=False)
+
+
+def test_history_logs_argmax_metrics_and_scores_hold_every_metric(tmp_path):
+    """The training-time history logs only exact match, per-token and per-position accuracy
+    (the figures' curves); the final scores hold every metric, computed on the final test
+    logits."""
+    from emergence_lib.metrics import score_predictions
+
+    member = family(backend="serial")[0]
+    logged = set(member.result.history.values)
+    assert {"test_exact_match", "test_token_accuracy", "test_pos0_accuracy"} <= logged
+    assert not logged & {"test_brier", "test_log_prob", "test_edit_distance"}
+    data = addition_problems(addition.N_DIGITS, addition.N_TRAIN, addition.N_TEST, seed=0)
+    full = score_predictions(member.test_logits, data.y_test)
+    assert {k: member.scores[k] for k in full} == full
+    assert member.scores["exact_match"] == member.result.history["test_exact_match"][-1]
+
+
+def test_a_smaller_task_through_the_same_sweep():
+    members = addition.train_addition_family((4,), (0,), (0,), steps=5, n_digits=2,
+                                             n_train=50, n_test=20, progress=False)
+    assert members[0].test_logits.shape == (20, 3, 10)
+    with pytest.raises(sweep.SweepError, match=r"n_train \+ n_test must be <= 100"):
+        addition.train_addition_family((4,), (0,), (0,), steps=5, n_digits=1, n_train=99,
+                                       n_test=20, progress=False)
+
+
+def test_adder_request_encode_and_validate():
+    assert addition.adder_request(4821, 3907) == [1, 2, 8, 4, 7, 0, 9, 3]
+    assert addition.adder_encode(4)([8, 5, 7, 6]).tolist() == [[8, 5, 0, 0, 7, 6, 0, 0]]
+    assert addition.adder_validate([1, 2]) is None
+    assert "odd count" in addition.adder_validate([1, 2, 3])
+    with pytest.raises(ValueError, match="a must be"):
+        addition.adder_request(-1, 2)

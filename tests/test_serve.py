@@ -370,3 +370,41 @@ def test_serve_benchmark_runs_on_tiny_sizes(capsys):
         [(4, 200, 0), (bench.N_CTX + 1, 413, 0)]
     bench.print_table(rows, ceiling=100.0)
     assert "matmul ceiling: 100.0 GFLOP/s" in capsys.readouterr().out
+
+
+def test_chapter_1s_adder_behind_a_digit_count_guard():
+    """The served adder (recipes.addition's encode/readout/validate): answers equal the model's
+    own digits, shorter operands are padded, more digits than the budget get a 413 naming the
+    limit in digits, an odd digit count a 422 (validate), and the server stays up."""
+    from emergence_lib.recipes import addition
+    from emergence_lib.tasks import from_digits
+
+    n = addition.N_DIGITS
+    model = addition.addition_model(16, seed=0).eval()
+    options = {"vocab": 10, "encode": addition.adder_encode(n), "readout": addition.adder_readout,
+               "validate": addition.adder_validate, "unit": "digits"}
+    with LocalServer(make_app(model, max_context=2 * n, **options)) as server:
+        with httpx.Client(base_url=server.url) as c:
+            tokens = addition.adder_request(4821, 3907)
+            reply = c.post("/predict", json={"tokens": tokens}).json()
+            with torch.no_grad():
+                want = model(torch.tensor([tokens])).argmax(-1)[0].tolist()
+            assert reply["answer"] == want and len(reply["top"]) == n + 1
+            short = c.post("/predict", json={"tokens": addition.adder_request(58, 67, 2)}).json()
+            with torch.no_grad():
+                padded = model(torch.tensor([addition.adder_request(58, 67)])).argmax(-1)[0]
+            assert short["answer"] == padded.tolist()
+            too_long = c.post("/predict", json={"tokens": addition.adder_request(1, 2, n + 1)})
+            assert too_long.status_code == 413
+            assert too_long.json()["message"].startswith(
+                f"the context has {2 * n + 2} digits, more than this server's budget of "
+                f"max_context={2 * n} digits")
+            odd = c.post("/predict", json={"tokens": [1, 2, 3]})
+            assert odd.status_code == 422 and "odd count" in odd.json()["message"]
+            assert c.get("/health").status_code == 200
+    assert int(from_digits(addition.adder_request(4821, 3907)[:n])) == 4821
+    with pytest.raises(TypeError, match="validate must be callable"):
+        make_app(model, max_context=8, validate="odd", **{k: v for k, v in options.items()
+                                                          if k != "validate"})
+    with pytest.raises(ValueError, match="unit must be a non-empty string"):
+        make_app(model, max_context=8, vocab=10, unit="")

@@ -75,7 +75,8 @@ def _show(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _parse_tokens(body: object, *, max_context: int, vocab: int) -> list[int]:
+def _parse_tokens(body: object, *, max_context: int, vocab: int,
+                  unit: str = "tokens") -> list[int]:
     """The ``tokens`` of a request body, checked against the budget and the vocabulary, or a
     ``_Rejected`` (413 over budget, 422 malformed) whose message says what is wrong."""
     if not isinstance(body, dict) or "tokens" not in body:
@@ -90,8 +91,8 @@ def _parse_tokens(body: object, *, max_context: int, vocab: int) -> list[int]:
         raise _Rejected(422, "invalid_input", "tokens is empty: send at least one token")
     if len(tokens) > max_context:  # before looking at every token: the guard is cheap
         raise _Rejected(413, "context_too_long",
-                        f"the context has {len(tokens)} tokens, more than this server's budget "
-                        f"of max_context={max_context} tokens: send at most {max_context}",
+                        f"the context has {len(tokens)} {unit}, more than this server's budget "
+                        f"of max_context={max_context} {unit}: send at most {max_context}",
                         limit=max_context, length=len(tokens))
     for i, token in enumerate(tokens):
         if isinstance(token, bool) or not isinstance(token, int):
@@ -138,7 +139,8 @@ Readout = Callable[[torch.Tensor], torch.Tensor]
 def make_app(model: nn.Module, *, max_context: int, vocab: int | None = None,
              name: str = "emergence-model", encode: Encode | None = None,
              describe: Callable[[list[int]], str] | None = None, top_k: int = 5,
-             max_in_flight: int | None = None, readout: Readout | None = None):
+             max_in_flight: int | None = None, readout: Readout | None = None,
+             unit: str = "tokens", validate: Callable[[list[int]], str | None] | None = None):
     """A FastAPI app serving ``model``'s next-token distribution: POST /predict, GET /health,
     GET /limits.
 
@@ -149,6 +151,9 @@ def make_app(model: nn.Module, *, max_context: int, vocab: int | None = None,
     output -> next-token logits (V,) (default: the last position of (1, T, V), or (1, V)), or
     (P, V) for an answer of P tokens (then "answer" is a list, "top" one list per position).
     max_in_flight: the compute budget, requests computed at once (more get a 503; None: no cap).
+    unit: what a token is called in the budget's 413 message (e.g. "digits"). validate: tokens
+    -> None when the request is well formed, else a plain-words message (a 422), for a model
+    whose input has a structure beyond a list of ids (e.g. two operands of equal length).
     """
     fastapi = _require("fastapi")
     responses = _require("fastapi.responses")
@@ -167,7 +172,10 @@ def make_app(model: nn.Module, *, max_context: int, vocab: int | None = None,
                          f"would crash the model), got {max_context}")
     if not isinstance(name, str) or not name:
         raise ValueError(f"name must be a non-empty string, got {name!r}")
-    for arg, fn in (("encode", encode), ("describe", describe), ("readout", readout)):
+    if not isinstance(unit, str) or not unit:
+        raise ValueError(f"unit must be a non-empty string, got {unit!r}")
+    for arg, fn in (("encode", encode), ("describe", describe), ("readout", readout),
+                    ("validate", validate)):
         if fn is not None and not callable(fn):
             raise TypeError(f"{arg} must be callable or None, got {type(fn).__name__}")
     top_k = check_int("top_k", top_k, minimum=1)
@@ -245,7 +253,10 @@ def make_app(model: nn.Module, *, max_context: int, vocab: int | None = None,
             raise _Rejected(422, "invalid_input",
                             f'the request body is not valid JSON ({err}): send '
                             f'{{"tokens": [int, ...]}}') from err
-        tokens = _parse_tokens(body, max_context=max_context, vocab=vocab)
+        tokens = _parse_tokens(body, max_context=max_context, vocab=vocab, unit=unit)
+        problem = None if validate is None else validate(tokens)
+        if problem is not None:
+            raise _Rejected(422, "invalid_input", str(problem))
         with lock:
             if max_in_flight is not None and in_flight[0] >= max_in_flight:
                 raise _Rejected(503, "busy", f"the server is computing {in_flight[0]} requests, "

@@ -263,3 +263,49 @@ def one_late_position_family(n_params: object, threshold: float, steepness: floa
     right = np.ones((x.size, n_answers, length), dtype=bool)
     right[:, :, -1] = rng.random((x.size, n_answers)) < late[:, None]
     return right.mean(axis=1), right.all(axis=2).mean(axis=1)
+
+
+def transition_record(members: Sequence[FamilyMember], *, smooth: object, ours: object,
+                      printed: dict[str, str] | None = None, seed: int = 0,
+                      n_boot: int = 50, chapter: str = "02_metric_mirage") -> object:
+    """Chapter 2's main transition for the atlas (``atlas.transition_record``): exact match of
+    chapter 1's family against model size (floor chance 0.1**5, ceiling 1) with per-token
+    accuracy as the progress measure. ``smooth``: ``checks.ch02.smooth_metrics_verdict``
+    (hidden progress: every smooth metric moves while exact match is flat); ``ours``:
+    ``checks.ch02.sharpening_verdict`` on this family, whose cause answers "metric artefact"
+    (the metric's power: yes; the weakest link or neither: no; both: undecided) and whose
+    largest |prod p_i - exact match| answers "predictable" (within ``checks.ch02.MAX_GAP``).
+    n_boot: bootstrap resamples of the record's own logistic fit (free floor and ceiling)."""
+    from ..atlas import transition_record as record
+    from ..checks import ch02
+
+    for name, v in (("smooth", smooth), ("ours", ours)):
+        if not isinstance(getattr(v, "numbers", None), dict):
+            raise TypeError(f"{name} must be a checks.ch02 Verdict, got {type(v).__name__}")
+    numbers = ours.numbers
+    if "metric_share" in numbers:
+        found = ch02.cause(ch02.Shares(numbers["metric_share"], numbers["link_share"],
+                                       numbers["dependence_share"]))
+    else:
+        found = "neither"      # exact match is not steeper: nothing to explain
+    artefact = {"metric": True, "weakest link": False, "both": None}.get(found, False)
+    gap = float(numbers["max_gap"])
+    predictable = gap <= ch02.MAX_GAP
+    sizes, exact = addition.family_curve(members, "exact_match")
+    _, token = addition.family_curve(members, "token_accuracy")
+    answers = {
+        "metric_artefact": (artefact, ours.sentence),
+        "hidden_progress": (bool(smooth.passed), smooth.sentence),
+        "predictable": (bool(predictable), (
+            f"the product of the per-position accuracies predicts exact match within {gap:.3f} "
+            f"for every model" if predictable else
+            f"the product of the per-position accuracies misses exact match by up to "
+            f"{gap:.3f} (more than {ch02.MAX_GAP})")),
+    }
+    return record(chapter=chapter, phenomenon="metric mirage (addition, five metrics)",
+                  parameter="model size", unit="parameters", x=sizes, metric=exact,
+                  metric_name="exact match", floor=CHANCE ** ANSWER_LENGTH, ceil=1.0,
+                  progress=token, progress_name="per-token accuracy", answers=answers,
+                  printed=printed, seed=seed, n_boot=n_boot,
+                  notes=f"{len(members)} models (chapter 1's family), {len(sizes)} sizes; "
+                        f"sharpening cause on this family: {found}")
