@@ -54,6 +54,8 @@ SEED = 0
 
 # %%
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -103,6 +105,15 @@ if missing:
     minutes = atlas.estimate_seconds(missing) / 60
     print(f"Recomputing {len(missing)} missing record(s) ({', '.join(missing)}) by executing "
           f"each chapter in FAST mode: about {minutes:.0f} min of CPU on a 2-core machine.")
+    try:
+        import papermill  # noqa: F401 - executes the chapters
+    except ImportError:
+        if "google.colab" in sys.modules:
+            subprocess.run([sys.executable, "-m", "pip", "install", "-q", "papermill"],
+                           check=True)
+        else:
+            print("papermill is not installed (pip install papermill): the chapters cannot be "
+                  "executed, so their records stay missing.")
     outcome = atlas.recompute_records(missing, here, download="google.colab" in sys.modules)
     for chapter, what in outcome.items():
         print(f"  {chapter}: {what}")
@@ -273,8 +284,9 @@ glue("ch10_ranking_sentence", ranking_sentence);
 # straight line in log x fits it with R² ≥ 0.9 or its k is at most half the visible one's
 # (`checks.ch02.smooth_metrics_verdict`). The metric choice explains a jump when the visible
 # metric jumps (its logistic beats a line) while the smooth one passes that test. It can be
-# applied only to the records that carry a smooth metric; for the others, the chapter's own
-# answer is all there is.
+# applied only to the records that carry a smooth metric, or a progress measure that scores the
+# same models' outputs token by token (per-token accuracy, a probability), which then serves as
+# one; for the others, the chapter's own answer is all there is.
 
 # %%
 tests = {c: atlas.metric_test(r) for c, r in records.items()}
