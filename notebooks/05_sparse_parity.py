@@ -52,6 +52,7 @@ FAST = True  # True: 4 seeds of the main run, 16 per (k, n) point; False: 16 and
 SEED = 0
 
 # %%
+import dataclasses
 from math import comb
 
 import ipywidgets as widgets
@@ -60,10 +61,16 @@ import numpy as np
 import torch
 from IPython.display import HTML
 
+from emergence_lib.atlas import write_record
 from emergence_lib.checks.ch05 import frontier_prediction, hidden_progress
 from emergence_lib.course import glue
 from emergence_lib.detect import lead
-from emergence_lib.exercises.ch05 import check_chance_and_subsets, check_secret_mass
+from emergence_lib.exercises.ch05 import (
+    check_chance_and_subsets,
+    check_growth_prediction,
+    check_lr_verdict,
+    check_secret_mass,
+)
 from emergence_lib.fit import MAX_STEEPNESS
 from emergence_lib.plotting import frame_slider, use_house_style
 from emergence_lib.recipes import parity as recipe
@@ -535,11 +542,13 @@ HTML(frame_slider(lambda ax, frame: draw_sweep(ax, keys[frame]), n_frames=len(ke
 # ```{exercise} The chance baseline and the search space
 # :label: ex-05-chance
 #
-# **Persona:** CS student · **Difficulty:** ★☆☆ · **Time:** 10 min
+# **Persona:** CS student · **Difficulty:** ★☆☆ · **Time:** 15 min
 #
 # Write `chance_and_subsets(n, k)` returning `(chance accuracy, number of candidate secrets)`.
-# Then predict, before looking at the sweep: by what factor does the number of candidates grow
-# from $n = 20$ to $n = 40$ for $k = 3$? By what factor did the median steps grow?
+# Then predict, before looking at the sweep: the number of candidates grows
+# $\binom{40}{3} / \binom{20}{3} \approx 8.6$ times from $n = 20$ to $n = 40$ for $k = 3$; by what
+# factor do the median steps to solve grow? Write it into `predicted_growth`; the checker
+# compares it with the sweep (within 40%).
 # ```
 
 # %%
@@ -547,6 +556,8 @@ def chance_and_subsets(n: int, k: int) -> tuple[float, int]:
     """Accuracy of guessing, and the number of k-subsets of n coordinates."""
     raise NotImplementedError
 
+
+predicted_growth = ...  # median steps at n = 40 over median steps at n = 20 (k = 3)
 
 # %% [markdown] tags=["solution"]
 # ```{solution-start} ex-05-chance
@@ -559,29 +570,37 @@ def chance_and_subsets(n: int, k: int) -> tuple[float, int]:
     return 0.5, comb(n, k)
 
 
-print(f"candidates grow {comb(40, 3) / comb(20, 3):.1f}x; median steps grew "
-      f"{median_steps[(3, 40)] / median_steps[(3, 20)]:.1f}x")
+# SGD does not test the candidates one by one: the weak signal towards the secret shrinks as a
+# power of n, so the time grows far less than the number of candidates. Read off the sweep's
+# fitted k = 3 exponent: doubling n multiplies the steps by about 2 ** exponent.
+predicted_growth = 2 ** fits[3][0]
+print(f"candidates grow {comb(40, 3) / comb(20, 3):.1f}x; 2 ** (fitted exponent) = "
+      f"{predicted_growth:.1f}")
 
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
 # ```
 
 # %%
-check_chance_and_subsets(chance_and_subsets);
+check_chance_and_subsets(chance_and_subsets)
+check_growth_prediction(predicted_growth, median_steps[(3, 20)], median_steps[(3, 40)]);
 
 # %% [markdown]
-# ```{exercise} Batched seeds: what do you gain?
+# ```{exercise} The chapter's model: throughput, memory, export
 # :label: ex-05-throughput
 #
-# **Persona:** Applied engineer · **Difficulty:** ★★☆ · **Time:** 30 min
+# **Persona:** applied engineer · **Difficulty:** ★★☆ · **Time:** 30 min
 #
-# Measure steps per second for 32 seeds at $n = 50$ trained (a) as a Python loop of 32
-# `OneHiddenMLP`s, each with its own SGD optimizer, (b) as one `BatchedMLP` with autograd and
-# one optimizer, and (c) as one `BatchedMLP` stepped by `recipe.hinge_sgd_update`, at widths 256
-# and 1000. Express (b) and (c) in GFLOP/s and compare with `emergence_lib.bench.matmul_gflops()`
-# measured in the same process. Where does the loop lose its time, and what does the hand-written
-# step save? (`recipe.training_step(how, ...)` builds each kind of step and
-# `emergence_lib.bench.seconds_per_step` times it, as `benchmarks/batched_seeds.py` does.)
+# Take the main run's trained `BatchedMLP` (all seeds in one model, `main.result.model`).
+# (1) With `emergence_lib.bench.measure_step`, measure one SGD step of a copy of it on a fresh
+# batch, (a) with autograd and `torch.optim.SGD`, (b) with the hand-written
+# `recipe.hinge_sgd_update`, and one evaluation pass on the test inputs: steps per second,
+# samples per second, the memory torch allocates per call and the Python-side peak. Express
+# (a) and (b) in GFLOP/s against `emergence_lib.bench.matmul_gflops` measured in the same
+# process. (2) Export the trained model with `emergence_lib.export` behind
+# `recipe.SignedBits` (bits in {0, 1} in, every seed's output out), reload it and show that it
+# gives the same outputs (print the largest difference). Where does the autograd step lose its
+# time against the hand-written one?
 # ```
 
 # %% [markdown] tags=["solution"]
@@ -590,23 +609,57 @@ check_chance_and_subsets(chance_and_subsets);
 # ```
 
 # %% tags=["solution"]
-from emergence_lib.bench import matmul_gflops, seconds_per_step
+import copy
 
-ceiling = matmul_gflops()
-for width in (256, 1000):
-    ms = {how: 1e3 * seconds_per_step(recipe.training_step(how, 32, 50, 3, width, 32, 0.1),
-                                      steps=10, warmup=3)
-          for how in ("loop", "batched", "fused")}
-    model_flops = 6 * 32 * 32 * (51 * width + width + 1)  # 6 x parameters x samples
-    print(f"width {width}: " + ", ".join(f"{how} {t:.1f} ms" for how, t in ms.items())
-          + "; GFLOP/s batched {:.0f}, fused {:.0f} (ceiling {:.0f})".format(
-              *(model_flops / t / 1e6 for t in (ms["batched"], ms["fused"])), ceiling))
-# The loop pays Python and autograd overhead (dozens of small kernel launches) once per seed;
-# the batched model pays it once for all. At width 256 the work per seed is tiny, so overhead
-# dominates and batching wins most. At width 1000 the matmuls dominate, and they are thin
-# (32 rows per seed): the hand-written step saves autograd's extra passes over the (seeds, 32,
-# width) activations and the separate optimizer pass over the weights (it updates them inside
-# the gradient matmul). Compare the printed times: on a shared machine they vary run to run.
+from emergence_lib.bench import matmul_gflops, measure_step
+from emergence_lib.export import check_roundtrip, export_model, load_exported, save_exported
+
+trained = main.result.model.eval()
+batch_size, lr = setup["main"]["batch_size"], setup["main"]["lr"]
+generator = torch.Generator().manual_seed(SEED)
+autograd_copy, fused_copy = copy.deepcopy(trained), copy.deepcopy(trained)
+optimizer = torch.optim.SGD(autograd_copy.parameters(), lr=lr)
+
+
+def autograd_step() -> None:
+    loss = recipe.hinge_loss(autograd_copy, main.task(batch_size, generator))
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+
+
+def fused_step() -> None:
+    recipe.hinge_sgd_update(fused_copy, main.task(batch_size, generator), lr)
+
+
+x_test, _ = main.task.fixed_set(recipe.TEST_SIZE, seed=SEED)
+
+
+def evaluation() -> torch.Tensor:
+    with torch.no_grad():
+        return trained(x_test)
+
+
+ceiling = matmul_gflops(n=1024, repeats=3)
+S, n_in, width = trained.n_members, trained.n_inputs, trained.width
+step_flops = 6 * S * batch_size * (n_in + 2) * width        # forward + backward, both layers
+for name, fn, samples, flops in [("autograd SGD step", autograd_step, S * batch_size, step_flops),
+                                 ("hand-written step", fused_step, S * batch_size, step_flops),
+                                 ("evaluation pass", evaluation, S * recipe.TEST_SIZE, None)]:
+    cost = measure_step(fn, repeats=5, warmup=1)
+    rate = "" if flops is None else f", {flops * cost.per_second / 1e9:.0f} GFLOP/s"
+    print(f"{name}: {cost.summary('calls')}; {samples * cost.per_second:,.0f} samples/s{rate}")
+print(f"matmul ceiling in this process: {ceiling:.0f} GFLOP/s")
+
+front_door = recipe.SignedBits(trained).eval()
+bits = (x_test[0, :64] > 0).long()                             # (64, n) in {0, 1}
+path = save_exported(export_model(front_door, bits[:4]), ".cache/ch05_model.pt2")
+difference = check_roundtrip(front_door, load_exported(path), bits)
+print(f"exported to {path}, reloaded: max |output difference| on 64 inputs = {difference:g}")
+assert difference <= 1e-6, "the reloaded program does not reproduce the model"
+# Autograd keeps the (S, B, width) activations for the backward pass, runs a separate backward
+# kernel per op and a separate optimizer pass over the weights; the hand-written step folds the
+# loss gradient into the input and updates weights and bias in one in-place matmul.
 
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
@@ -616,7 +669,7 @@ for width in (256, 1000):
 # ```{exercise} Implement the secret-mass measure
 # :label: ex-05-secret-mass
 #
-# **Persona:** Applied researcher · **Difficulty:** ★★☆ · **Time:** 25 min
+# **Persona:** applied researcher · **Difficulty:** ★★☆ · **Time:** 25 min
 #
 # Write `secret_mass(w, secret)`: for first-layer weights `w` of shape `(width, n)` and the
 # secret coordinates, return mean $|w|$ on the secret columns divided by mean $|w|$ on the
@@ -665,17 +718,68 @@ print(f"The hypothesis holds on {(ahead > 0).sum()} of {len(ahead)} seeds (ratio
 check_secret_mass(secret_mass);
 
 # %% [markdown]
+# ```{exercise} Does the time to solve scale as one over the learning rate?
+# :label: ex-05-learning-rate
+#
+# **Persona:** applied researcher · **Difficulty:** ★★☆ · **Time:** 40 min
+#
+# In the gradient-flow picture, SGD with learning rate $\eta$ follows the same path in "time"
+# $\eta \times$ steps, so doubling $\eta$ should halve the steps to solve. Hypothesis, fixed
+# before running: *steps to solve $\propto 1/\eta$*, supported when the 95% bootstrap interval
+# (over seeds) of the slope of $\log(\text{median steps})$ against $\log \eta$ contains $-1$ and
+# excludes 0. Run the sweep `recipe.lr_sweep(cache_dir=".cache")` ($k = 2$, $n = 25$, the
+# learning rates and seeds of `recipe.LR_SWEEP`, one batched model per rate through
+# `emergence_lib.sweep`), fit the slope with `recipe.slope_interval`, and set `verdict` to
+# `True` (supported) or `False`. If it is not supported, what part of the time to solve does not
+# scale with $\eta$?
+# ```
+
+# %%
+verdict = ...  # True: steps to solve ~ 1 / lr is supported; False: it is not
+
+# %% [markdown] tags=["solution"]
+# ```{solution-start} ex-05-learning-rate
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+from emergence_lib.exercises.ch05 import inverse_lr_supported
+
+lr_runs = recipe.lr_sweep(progress=not FAST, cache_dir=".cache")
+lr_solve = [np.nan_to_num(run.solve_steps(), nan=np.inf) for run in lr_runs.values()]
+for lr_value, solve_lr in zip(lr_runs, lr_solve, strict=True):
+    print(f"lr {lr_value:.2f}: median steps to solve {np.median(solve_lr):,.0f} "
+          f"({np.isfinite(solve_lr).sum()}/{len(solve_lr)} seeds solved)")
+lr_slope, lr_lo, lr_hi = recipe.slope_interval(list(lr_runs), lr_solve, seed=SEED)
+verdict = inverse_lr_supported((lr_lo, lr_hi))
+print(f"slope {lr_slope:.2f}, 95% interval [{lr_lo:.2f}, {lr_hi:.2f}]: "
+      + ("steps ~ 1 / lr is supported." if verdict else
+         "steps ~ 1 / lr is not supported" + (": the steps fall more slowly than 1 / lr, so "
+                                              "part of the time does not shrink with the rate."
+                                              if lr_hi < -0.0 and lr_lo > -1 else ".")))
+# A part that does not scale: the evaluation grid (every 5 steps) and the jump itself, whose
+# length is set by how fast the network's output saturates, not by the drift along the plateau.
+
+# %% [markdown] tags=["solution"]
+# ```{solution-end}
+# ```
+
+# %%
+check_lr_verdict(verdict, cache_dir=".cache");
+
+# %% [markdown]
 # ```{exercise} A better estimator for the frontier
 # :label: ex-05-predict
 #
-# **Persona:** Frontier researcher · **Difficulty:** ★★★ · **Time:** 45 min
+# **Persona:** frontier researcher · **Difficulty:** ★★★ · **Time:** 45 min
 #
 # The chapter predicted the median steps at $n = 60$ with a pure power law through the medians.
-# Only the plateau should scale like a power of $n$; the jump may not. Measure each sweep seed's
-# plateau and jump (`recipe.plateau_and_jump`; the sweep logs every 25 steps, so use a smaller
-# smoothing window), fit a power law to each, predict $n = 60$ from their sum, and compare both
-# estimators with the frontier run. Which is closer, and is the difference larger than the
-# seed-to-seed spread?
+# Only the plateau should scale like a power of $n$; the jump may not. Target: an estimator
+# within `recipe.FRONTIER_TOLERANCE` (25%) of the measured median at $n = 60$. Measure each
+# sweep seed's plateau and jump (`recipe.plateau_and_jump`; the sweep logs every 25 steps, so
+# use a smaller smoothing window), fit a power law to each, predict $n = 60$ from their sum, and
+# compare both estimators with the frontier run. Which meets the target, and is the difference
+# between them larger than the seed-to-seed spread?
 # ```
 
 # %% [markdown] tags=["solution"]
@@ -684,7 +788,7 @@ check_secret_mass(secret_mass);
 # ```
 
 # %% tags=["solution"]
-from emergence_lib.exercises.ch05 import predicted_steps
+from emergence_lib.exercises.ch05 import predicted_steps, within_target
 
 parts = {"plateau": [], "jump": []}
 for n in fit_ns:
@@ -701,10 +805,52 @@ one_part = predicted_steps(np.array(fit_ns, float), np.array([median_steps[(k_fr
 # from 90% to 99% a little; both estimators are compared with the same measured median.
 print(f"n={n_front}: power law {one_part:,.0f}, plateau + jump {two_part:,.0f}, measured median "
       f"{observed:,.0f} (bootstrap {obs_lo:,.0f}–{obs_hi:,.0f})")
+tolerance = recipe.FRONTIER_TOLERANCE
+for name, estimate in [("power law", one_part), ("plateau + jump", two_part)]:
+    error = abs(estimate - observed) / observed
+    print(f"{name}: {error:.0%} from the measured median -> "
+          + (f"meets the {tolerance:.0%} target." if within_target(estimate, observed, tolerance)
+             else f"misses the {tolerance:.0%} target."))
+gap = abs(two_part - one_part)
+print("The two estimators differ by " + f"{gap:,.0f} steps, "
+      + ("less than" if gap < obs_hi - obs_lo else "more than")
+      + f" the width of the measured median's bootstrap interval ({obs_hi - obs_lo:,.0f}): "
+      + ("with these seeds we cannot tell them apart." if gap < obs_hi - obs_lo else
+         "the difference is larger than the seed-to-seed uncertainty of the median."))
 
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
 # ```
+
+# %% [markdown]
+# ### For the atlas
+#
+# This chapter's main transition, the first seed's test accuracy along the SGD step with the
+# pull-away ratio of its secret weights as the progress measure, recorded for the atlas chapter
+# (`emergence_lib.atlas` writes `05_sparse_parity.atlas.json` next to this notebook). Its
+# verdicts come from the check below and from the frontier test.
+
+# %%
+growth = main.progress["winf_secret"][rows, at_onset] / main.progress["winf_secret"][rows, early]
+main_verdict = hidden_progress(solved, plateau, jump, growth, leads["winf_pull_away"],
+                               pull_away=recipe.PULL_AWAY)
+glue("ch05_min_ratio", main_verdict.numbers["min_ratio_required"], "g")
+atlas_record = recipe.transition_record(main, member=0, logistic=logistics[0],
+                                        loss_leads=bool(loss_leads.any()), hidden=main_verdict,
+                                        frontier=frontier_verdict, printed={}, seed=SEED)
+atlas_numbers = {"ch05_atlas_onset": f"{atlas_record.onset:,.0f}",
+                 "ch05_atlas_mid": f"{atlas_record.midpoint:,.0f}",
+                 "ch05_atlas_k": f"{atlas_record.steepness:.0f}"}
+for key, text in atlas_numbers.items():
+    glue(key, text)
+atlas_record = dataclasses.replace(atlas_record, printed=atlas_numbers)
+path = write_record(atlas_record)
+print(f"wrote {path}: seed {main.seeds[0]}'s accuracy leaves chance at step "
+      f"{atlas_numbers['ch05_atlas_onset']}, halfway at {atlas_numbers['ch05_atlas_mid']}, "
+      f"logistic steepness {atlas_numbers['ch05_atlas_k']}")
+print("  " + "; ".join(f"{q.replace('_', ' ')}: "
+                       + {True: "yes", False: "no", None: "not decided"}[a.answer]
+                       for q, a in atlas_record.answers.items()))
 
 # %% [markdown]
 # ## Key takeaways
@@ -737,10 +883,6 @@ print(f"n={n_front}: power law {one_part:,.0f}, plateau + jump {two_part:,.0f}, 
 # `emergence_lib/checks/ch05.py`).
 
 # %%
-growth = main.progress["winf_secret"][rows, at_onset] / main.progress["winf_secret"][rows, early]
-main_verdict = hidden_progress(solved, plateau, jump, growth, leads["winf_pull_away"],
-                               pull_away=recipe.PULL_AWAY)
-glue("ch05_min_ratio", main_verdict.numbers["min_ratio_required"], "g")
 print("solved at step:", ", ".join(f"{t:,.0f}" for t in solved))
 print("plateau / jump:", ", ".join(f"{r:.1f}" for r in ratio))
 print("‖W_t − W_0‖∞ (secret) growth over the plateau:", ", ".join(f"{g:.1f}" for g in growth))

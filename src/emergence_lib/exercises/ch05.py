@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..progress.parity import secret_weight_ratio
-from .core import CheckResult, check_function
+from .core import CheckResult, check_function, check_number, check_verdict
 
 
 def chance_and_subsets_reference(n: int, k: int) -> tuple[float, int]:
@@ -70,3 +70,50 @@ def predicted_steps(ns: np.ndarray, steps: np.ndarray, n_new: float) -> float:
     """Steps predicted at ``n_new`` by the power law fitted to (ns, steps) in log-log."""
     slope, intercept = np.polyfit(np.log(ns), np.log(steps), 1)
     return float(np.exp(intercept + slope * np.log(n_new)))
+
+
+# --- CS student: a prediction checked against the sweep ---
+
+def check_growth_prediction(answer: object, median_from: float, median_to: float, *,
+                            n_from: int = 20, n_to: int = 40, k: int = 3) -> CheckResult:
+    """CS-student prediction: the factor by which the median steps to solve grew from
+    ``n_from`` to ``n_to`` in the sweep, within 40%."""
+    return check_number(
+        answer, median_to / median_from, name="predicted_growth", rtol=0.4,
+        explain=f"The number of candidate secrets grows {comb(n_to, k) / comb(n_from, k):.1f}x, "
+                f"but SGD does not try candidates one at a time: every step moves all the "
+                f"weights, and the signal that singles out the secret shrinks only as a power "
+                f"of n. Look at the sweep's printed medians for k = {k}.")
+
+
+# --- applied researcher: does the time to solve scale as 1 / learning rate? ---
+
+def inverse_lr_supported(interval: tuple[float, float]) -> bool:
+    """Is "steps to solve ~ 1 / lr" supported? True when the slope's interval (log steps
+    against log lr) contains -1 and excludes 0 (a dependence, of the claimed size)."""
+    lo, hi = interval
+    return bool(lo <= -1.0 <= hi and hi < 0.0)
+
+
+def check_lr_verdict(answer: object, cache_dir: str | None = ".cache") -> CheckResult:
+    """Applied-researcher verdict on "steps to solve ~ 1 / lr", against the reference sweep
+    ``recipes.parity.lr_sweep`` (loaded from ``cache_dir`` when it has run there)."""
+    from ..recipes import parity
+
+    if answer is None or answer is Ellipsis:       # no reference run needed to say so
+        return check_verdict(answer, None, name="verdict")
+    runs = parity.lr_sweep(progress=False, cache_dir=cache_dir)
+    solve = [np.nan_to_num(run.solve_steps(), nan=np.inf) for run in runs.values()]
+    _, lo, hi = parity.slope_interval(list(runs), solve)
+    return check_verdict(
+        answer, inverse_lr_supported((lo, hi)), name="verdict",
+        explain=f"The reference sweep's slope interval is [{lo:.2f}, {hi:.2f}]: 1 / lr is "
+                f"supported only when it contains -1 and lies below 0.")
+
+
+# --- frontier researcher: did an estimator meet the target? ---
+
+def within_target(predicted: float, observed: float, tolerance: float) -> bool:
+    """True when ``predicted`` is within ``tolerance`` (relative) of ``observed``."""
+    return bool(np.isfinite(predicted) and observed > 0
+                and abs(predicted - observed) <= tolerance * observed)

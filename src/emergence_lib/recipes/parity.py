@@ -19,6 +19,9 @@ import torch.nn as nn
 
 from .. import sweep
 from .._validate import as_1d_array, check_choice, check_float, check_int
+from ..atlas import TransitionRecord
+from ..atlas import transition_record as atlas_record
+from ..checks import Verdict
 from ..detect import detect_transition, lead, sustained_onset
 from ..fit import LogisticFit, fit_logistic
 from ..models import BatchedMLP, seeded_mlps
@@ -83,6 +86,17 @@ FULL = {
               (4, 25): (20_000, 50)},
     "frontier": (60, 3, tuple(range(100, 132)), 4_000, 10),
 }
+
+# The applied researcher's sweep (exercise ex-05-learning-rate): k = 2, n = 25 at the sweep's
+# width and batch, 8 seeds per learning rate, one sweep point (one BatchedMLP) per rate. The
+# hypothesis "steps to solve ~ 1 / lr" is supported when the 95% bootstrap interval (over seeds)
+# of the slope of log(median steps) against log(lr) contains -1 and excludes 0.
+LR_SWEEP = {"n": 25, "k": 2, "lrs": (0.05, 0.1, 0.2, 0.4), "seeds": tuple(range(200, 208)),
+            "steps": 300, "log_every": 5, "test_size": 300}
+LR_BOOT = 500
+# The frontier exercise's target (ex-05-predict): an estimator of the median steps at the
+# frontier n counts as right when within this relative error of the measured median.
+FRONTIER_TOLERANCE = 0.25
 
 
 def parity_config(steps: int, lr: float, batch_size: int, seed: int = 0) -> TrainConfig:
@@ -496,3 +510,94 @@ def training_step(how: str, seeds: int, n: int, k: int, width: int, batch: int,
         opt.step()
 
     return step
+
+
+def lr_sweep(progress: bool = True, *, cache_dir: str | Path | None = None,
+             backend: str | None = None) -> dict[float, ParityRun]:
+    """The learning-rate sweep of ``LR_SWEEP``: {lr: ParityRun of its seeds}, through
+    ``run_sweep_points`` (cached per point in ``cache_dir/parity/``, so a second call loads)."""
+    setup = LR_SWEEP
+    configs = [sweep_config(setup["n"], setup["k"], setup["seeds"], steps=setup["steps"],
+                            log_every=setup["log_every"], lr=lr, test_size=setup["test_size"])
+               for lr in setup["lrs"]]
+    runs = run_sweep_points(configs, cache_dir=cache_dir, backend=backend, progress=progress)
+    return dict(zip(setup["lrs"], runs, strict=True))
+
+
+def slope_interval(xs: Sequence[float], solve: Sequence[Sequence[float]], n_boot: int = LR_BOOT,
+                   seed: int = 0) -> tuple[float, float, float]:
+    """Slope of log(median solve step) against log(x), and its 95% bootstrap interval, each draw
+    resampling the seeds at every x: xs (X,), solve X arrays of per-seed steps (inf = never;
+    a draw whose median is inf is dropped)."""
+    x = np.log(as_1d_array("xs", xs, min_len=2, positive=True))
+    if len(solve) != len(x):
+        raise ValueError(f"solve must hold one array of seeds per x ({len(x)}), got {len(solve)}")
+    per_x = [np.asarray(v, dtype=float) for v in solve]
+    medians = np.array([np.median(v) for v in per_x])
+    if not np.isfinite(medians).all():
+        raise ValueError(f"every x needs a finite median solve step, got {medians.tolist()}")
+    slope = float(np.polyfit(x, np.log(medians), 1)[0])
+    rng = np.random.default_rng(check_int("seed", seed, minimum=0))
+    draws = np.stack([np.median(v[rng.integers(0, len(v), (check_int("n_boot", n_boot,
+                                                                        minimum=10), len(v)))],
+                                axis=1) for v in per_x], axis=1)       # (n_boot, X)
+    draws = draws[np.isfinite(draws).all(1)]
+    slopes = np.polyfit(x, np.log(draws).T, 1)[0]
+    lo, hi = np.percentile(slopes, [2.5, 97.5])
+    return slope, float(lo), float(hi)
+
+
+class SignedBits(nn.Module):
+    """The exported parity model's front door: bits (B, n) in {0, 1} (integer) -> every member's
+    output f(2 bits - 1) (S, B), the same input for each member of a BatchedMLP."""
+
+    def __init__(self, model: BatchedMLP):
+        super().__init__()
+        self.model = model
+
+    def forward(self, bits: torch.Tensor) -> torch.Tensor:
+        x = (2 * bits - 1).to(torch.float32)                            # (B, n) in {-1, +1}
+        S = self.model.n_members
+        return self.model(x.unsqueeze(0).expand(S, -1, -1)).squeeze(-1)  # (S, B)
+
+
+# --- the atlas record (issue #18) ---
+
+def transition_record(run: ParityRun, *, member: int, logistic: LogisticFit, loss_leads: bool,
+                      hidden: Verdict, frontier: Verdict, printed: dict[str, str],
+                      smooth: int = ONSET_SMOOTH, seed: int = 0) -> TransitionRecord:
+    """Chapter 5's main transition for the atlas: one seed's (``member``) test accuracy along the
+    SGD step, floor 0.5 (chance) and ceiling 1, onsets read off the running median of ``smooth``
+    logged points; progress = its secret columns' ||W_t - W_0||_inf over the other columns'
+    (the pull-away ratio). ``logistic``: the chapter's fit of that seed; ``loss_leads``: whether
+    the hinge loss moved first on some seed; ``hidden``/``frontier``: the chapter's verdicts
+    (hidden progress on every seed; the n = 60 prediction)."""
+    steps = np.asarray(run.steps, dtype=float)
+    keep = steps > 0
+    ratio = run.progress["winf_secret"][member] / np.maximum(run.progress["winf_other"][member],
+                                                             1e-12)
+    failed = {f.split(":")[0] for f in hidden.failures}
+    answers = {
+        "metric_artefact": (
+            None if loss_leads else False,
+            "Partly open: on some seed the hinge loss moves before the accuracy." if loss_leads
+            else "No: the hinge loss, the quantity SGD descends, is as flat as the accuracy "
+                 "through the plateau."),
+        "hidden_progress": (
+            "progress leads" not in failed,
+            "Yes: on every seed the secret columns' largest weight change pulled away from the "
+            "other columns' before accuracy left chance." if "progress leads" not in failed
+            else "No: the pull-away did not precede the accuracy's onset on every seed."),
+        "predictable": (frontier.passed, frontier.sentence),
+    }
+    record = atlas_record(
+        chapter="05_sparse_parity", phenomenon="sparse parity",
+        parameter="SGD step", unit="steps", x=steps[keep], metric=run.accuracy[member][keep],
+        metric_name=f"test accuracy (seed {run.seeds[member]})", floor=0.5, ceil=1.0,
+        progress=ratio[keep],
+        progress_name="||W_t - W_0||_inf, secret over other columns", smooth=smooth,
+        logistic=logistic, answers=answers, printed=printed, seed=seed,
+        notes=f"one seed of the main run (n = {run.task.ns[member]}, k = {run.k}); levels fixed "
+              f"at chance and perfect; onsets on the running median of {smooth} logged points; "
+              "the logistic is the chapter's (floor and ceiling fixed).")
+    return record
