@@ -211,7 +211,10 @@ def names(chs: list[str]) -> str:
 
 
 def fmt(value: float | None, spec: str = ".3g") -> str:
-    return "—" if value is None or not math.isfinite(value) else format(value, spec)
+    """A table entry: '—' for no value, whole numbers from 100 on (with thousands commas)."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    return f"{value:,.0f}" if spec == ".3g" and abs(value) >= 100 else format(value, spec)
 
 
 def interval(pair: tuple[float, float] | None) -> str:
@@ -229,7 +232,7 @@ table = pd.DataFrame([{
     "hidden progress?": ANSWER[r.answers["hidden_progress"].answer],
     "predictable?": ANSWER[r.answers["predictable"].answer],
 } for chapter, r in records.items()])
-table
+table.style.hide(axis="index")
 
 # %% [markdown]
 # ## How steep: a ranking with intervals
