@@ -390,16 +390,17 @@ print(predicted_sentence)
 glue("ch10_real_sentence", real_sentence)
 glue("ch10_predicted_sentence", predicted_sentence)
 n_beats = sum(bool(r.beats_linear) for r in records.values())
-glue("ch10_n_beats", n_beats, "d");
+glue("ch10_n_beats", n_beats, "d")
+glue("ch10_runs", "FAST runs on a CPU: small models, few seeds, short trainings"
+     if FAST else "FULL runs, the chapters' larger settings, still small next to the papers'");
 
 # %% [markdown]
 # {glue:text}`ch10_real_sentence`
 #
 # {glue:text}`ch10_predicted_sentence`
 #
-# Two cautions frame these sentences. First, the records are FAST runs on a CPU: small models,
-# few seeds, short trainings, and a transition is "abrupt" only at the resolution of the sweep
-# that found it ({glue:text}`ch10_n_beats` of the logistics beat a straight line in log x, and
+# Two cautions frame these sentences. First, the records are {glue:text}`ch10_runs`, and a
+# transition is "abrupt" only at the resolution of the sweep that found it ({glue:text}`ch10_n_beats` of the logistics beat a straight line in log x, and
 # the steepness intervals above say how well each k is pinned down). Second, "not tested" is not
 # "no": a record without a smooth metric or a progress measure is silent on that question, and
 # the atlas does not fill the silence with an assumption.
@@ -447,9 +448,8 @@ order = rank_by_steepness({c: r.steepness if r.steepness is not None else math.n
                            for c, r in records.items()})
 print("steepest to gentlest:", ", ".join(f"{c[:2]} ({records[c].parameter})" for c in order))
 predicted_wins = sum(bool(r.beats_linear) for r in records.values())
-# The order mixes the axes: a steepness per e-fold is large when the change happens within a
-# small factor of x, which training steps and discrete structure (layers, hops) allow and a
-# sweep over a few model sizes or sparsities resolves only coarsely.
+# k per e-fold is large when the whole change happens within a small factor of x: compare each
+# row's relative width with its k, and how many points of its sweep fall inside the change.
 
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
