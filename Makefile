@@ -13,11 +13,15 @@ STAMP := $(VENV)/.install-stamp
 # make book EDITION=student   no solutions, into _build/student/html
 # make book CHAPTERS=01,03    execute and build only these chapters (quick iteration)
 # make book FORCE=1           re-execute every chapter even if its cached run is current
+# make books                  both editions; EDITIONS_PARALLEL=1 (default) runs the two builds
+#                             at once, every chapter at 1 thread; EDITIONS_PARALLEL=0 one after
+#                             the other at the usual threads (README, "Speed")
 FAST ?= 1
 EDITION ?= instructor
 CHAPTERS ?=
 FORCE ?=
 PYTEST_ARGS ?=
+EDITIONS_PARALLEL ?= 1
 
 ifeq ($(EDITION),student)
 SITE_DIR := _build/student/html
@@ -25,7 +29,8 @@ else
 SITE_DIR := _build/html
 endif
 
-.PHONY: help install book full-results test lint unit site sync check-sync bench constraints clean distclean
+.PHONY: help install book books full-results test lint unit site sites sync check-sync bench \
+	constraints clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -41,6 +46,21 @@ book: $(STAMP)  ## execute every chapter (FAST) and build the HTML into _build/h
 	$(BIN)/python scripts/build_book.py --edition $(EDITION) --fast $(FAST) \
 		$(if $(CHAPTERS),--chapters $(CHAPTERS)) $(if $(filter 1,$(FORCE)),--force)
 
+books: $(STAMP)  ## build both editions (instructor and student), at once unless EDITIONS_PARALLEL=0
+ifeq ($(EDITIONS_PARALLEL),1)
+	@for e in instructor student; do \
+	  ( EMERGENCE_THREADS=$${EMERGENCE_THREADS:-1} OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} \
+	    $(MAKE) book EDITION=$$e 2>&1 | sed -u "s/^/[$$e] /" ) & eval "pid_$$e=$$!"; \
+	done; \
+	status=0; \
+	wait $$pid_instructor || { status=1; echo "make books: the instructor edition FAILED"; }; \
+	wait $$pid_student || { status=1; echo "make books: the student edition FAILED"; }; \
+	exit $$status
+else
+	$(MAKE) book EDITION=instructor
+	$(MAKE) book EDITION=student
+endif
+
 full-results: $(STAMP)  ## run chapters in FULL mode and write their committed results (CHAPTERS=03)
 	$(BIN)/python scripts/full_results.py $(if $(CHAPTERS),--chapters $(CHAPTERS))
 
@@ -53,9 +73,16 @@ unit: $(STAMP)  ## unit tests and notebook-pair checks (no browser)
 site: $(STAMP)  ## browser tests of the built site (after make book)
 	SITE_DIR=$(SITE_DIR) $(BIN)/python -m pytest -m site $(PYTEST_ARGS)
 
-test: $(STAMP)  ## lint, unit tests, build the book (executes every chapter), site tests
+sites: $(STAMP)  ## browser tests of both editions' sites (after make books)
+	$(MAKE) site EDITION=instructor
+	$(MAKE) site EDITION=student
+
+test: $(STAMP)  ## lint, unit tests, build both editions (executes every chapter), site tests
 	@start=$$(date +%s); \
-	$(MAKE) lint; $(MAKE) unit; $(MAKE) book; $(MAKE) site; \
+	$(MAKE) lint; $(MAKE) unit; \
+	books=$$(date +%s); $(MAKE) books; \
+	echo "make test: both editions built in $$(( $$(date +%s) - books )) s"; \
+	$(MAKE) sites; \
 	echo "make test: all steps passed in $$(( $$(date +%s) - start )) s"
 
 sync: $(STAMP)  ## rewrite the install cell and regenerate notebooks/*.ipynb from the .py files

@@ -320,3 +320,19 @@ def test_build_environment_is_set_recorded_and_keyed(book: FakeBook, monkeypatch
     runs = book.build()
     assert book.executed == ["01", "02", "03"]
     assert runs["01"].reason == "build environment (bookbuild/common.py BUILD_ENVIRONMENT) changed"
+
+
+def test_status_page_shows_cpu_seconds() -> None:
+    """CPU seconds per chapter and in total; 'unknown' for a run that did not record them."""
+    runs = [ChapterRun(CH1, 20.0, ok=True, cpu_seconds=9.5),
+            ChapterRun(CH2, 30.0, ok=True, cpu_seconds=10.25)]
+    record = timings_record(runs, edition="student", full=False, info={"CPU": "x"})
+    assert record["total_cpu_seconds"] == 19.75
+    assert [row["cpu_seconds"] for row in record["chapters"]] == [9.5, 10.25]
+    page = status_markdown(record)
+    assert "| 20.0 | 9.5 |" in next(x for x in page.splitlines() if CH1.docname in x)
+    assert "**19.8**" in page
+    unknown = timings_record([ChapterRun(CH1, 20.0, ok=True)], edition="student", full=False,
+                             info={})
+    assert unknown["total_cpu_seconds"] is None
+    assert "| 20.0 | unknown |" in status_markdown(unknown)

@@ -100,6 +100,7 @@ class ChapterRun:
     run_date: str = ""
     run_commit: str = ""
     run_load: str = ""
+    cpu_seconds: float | None = None
 
 
 # One configuration for every chapter of a build, chosen by measurement (README, "Speed"): the

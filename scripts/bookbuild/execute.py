@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+import resource
 import time
 from pathlib import Path
 from typing import Any
@@ -244,6 +245,12 @@ def register_engine() -> str:
     return ENGINE_NAME
 
 
+def children_cpu_seconds() -> float:
+    """User + system CPU seconds of this process's finished child processes (the kernels)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def execute_chapter(
     chapter: Chapter,
     out_dir: Path,
@@ -262,7 +269,7 @@ def execute_chapter(
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{chapter.stem}.ipynb"
     parameters = {"FAST": False} if full else {}
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), children_cpu_seconds()
     try:
         papermill.execute_notebook(
             nb,
@@ -286,6 +293,7 @@ def execute_chapter(
         seconds = time.perf_counter() - start
         return ChapterRun(chapter, seconds, ok=False, error=f"{type(exc).__name__}: {exc}")
     seconds = time.perf_counter() - start
+    cpu = children_cpu_seconds() - cpu_start
     widgets = finalize_executed(target)
-    return ChapterRun(chapter, seconds, ok=True, widgets=widgets)
+    return ChapterRun(chapter, seconds, ok=True, widgets=widgets, cpu_seconds=cpu)
 

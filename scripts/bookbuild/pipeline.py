@@ -61,6 +61,7 @@ def run_chapter(
             run_date=str(meta.get("date", "")),
             run_commit=str(meta.get("commit", "unknown")),
             run_load=str(meta.get("load_average", "unknown")),
+            cpu_seconds=meta.get("cpu_seconds"),
         )
     print(f"[execute] {chapter.docname} ({reason}) ...", flush=True)
     watch = cache.Watch.start(paths.executed)
@@ -81,6 +82,7 @@ def run_chapter(
             "key": key,
             "reads": reads,
             "seconds": round(run.seconds, 2),
+            "cpu_seconds": None if run.cpu_seconds is None else round(run.cpu_seconds, 2),
             "widgets": run.widgets,
             "date": date,
             "commit": commit,
@@ -155,7 +157,8 @@ def build(
             )
         else:
             state = "ok" if run.ok else "FAILED"
-            print(f"[execute] {chapter.docname}: {state} in {run.seconds:.1f} s", flush=True)
+            cpu = "" if run.cpu_seconds is None else f" ({run.cpu_seconds:.1f} s CPU)"
+            print(f"[execute] {chapter.docname}: {state} in {run.seconds:.1f} s{cpu}", flush=True)
         if not run.ok:
             print(run.error, file=sys.stderr, flush=True)
         runs.append(run)

@@ -122,6 +122,7 @@ def timings_record(
     full build); ``executed_seconds`` only the chapters executed in this build.
     """
     runs = list(runs)
+    cpu = [r.cpu_seconds for r in runs]
     return {
         "date": utc_now(),
         "mode": "FULL" if full else "FAST",
@@ -129,10 +130,12 @@ def timings_record(
         "machine": info,
         "total_seconds": round(sum(r.seconds for r in runs), 2),
         "executed_seconds": round(sum(r.seconds for r in runs if not r.reused), 2),
+        "total_cpu_seconds": None if None in cpu else round(sum(cpu), 2),  # type: ignore[arg-type]
         "chapters": [
             {
                 "chapter": r.chapter.docname,
                 "seconds": round(r.seconds, 2),
+                "cpu_seconds": None if r.cpu_seconds is None else round(r.cpu_seconds, 2),
                 "ok": r.ok,
                 "widget_views": r.widgets,
                 "executed": not r.reused,
@@ -181,15 +184,26 @@ def status_markdown(record: dict[str, Any]) -> str:
         "",
         "## Chapter execution times",
         "",
-        "| Chapter | Execution time (s) | Load average at its start (1/5/15 min) | This build |",
-        "|:--|--:|:--|:--|",
+        "The CPU time (the kernel's, user + system) barely depends on other work on the "
+        "machine; the execution (wall) time does.",
+        "",
+        "| Chapter | Execution time (s) | CPU time (s) | Load average at its start (1/5/15 min) "
+        "| This build |",
+        "|:--|--:|--:|:--|:--|",
     ]
+
+    def cpu_text(value: object) -> str:
+        return "unknown" if value is None else f"{float(value):.1f}"  # type: ignore[arg-type]
+
     for row in rows:
         load = row.get("load_average_at_start") or "unknown"
         lines.append(
-            f"| {{doc}}`../{row['chapter']}` | {row['seconds']:.1f} | {load} | {run_note(row)} |"
+            f"| {{doc}}`../{row['chapter']}` | {row['seconds']:.1f} "
+            f"| {cpu_text(row.get('cpu_seconds'))} | {load} | {run_note(row)} |"
         )
-    lines += [f"| **Total** | **{record['total_seconds']:.1f}** | | |", ""]
+    total_cpu = record.get("total_cpu_seconds")
+    lines += [
+        f"| **Total** | **{record['total_seconds']:.1f}** | **{cpu_text(total_cpu)}** | | |", ""]
     if record.get("not_executed"):
         skipped = ", ".join(f"{{doc}}`../{d}`" for d in record["not_executed"])
         lines += [f"Not executed in this build (`CHAPTERS=` subset): {skipped}.", ""]
