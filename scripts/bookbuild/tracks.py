@@ -56,6 +56,11 @@ def persona_anchor(persona: str) -> str:
     return "track-" + re.sub(r"[^a-z0-9]+", "-", persona.lower()).strip("-")
 
 
+def persona_title(persona: str) -> str:
+    """A persona as a heading or link text: ``applied engineer`` -> ``Applied engineer``."""
+    return persona[0].upper() + persona[1:]
+
+
 def chapter_title(markdown_cells: list[str], chapter: Chapter) -> str:
     """The chapter's title from its first cell ``# N. Title`` (the docname if there is none)."""
     for text in markdown_cells[:1]:
@@ -155,9 +160,10 @@ def tracks_markdown(exercises: list[Exercise], chapters: list[Chapter]) -> str:
     ]
     for persona, asks in PERSONAS.items():
         count = sum(e.persona == persona for e in exercises)
-        lines.append(f"| {{ref}}`{persona} <{persona_anchor(persona)}>` | {asks} | {count} |")
+        link = f"{{ref}}`{persona_title(persona)} <{persona_anchor(persona)}>`"
+        lines.append(f"| {link} | {asks} | {count} |")
     for persona in PERSONAS:
-        lines += ["", f"({persona_anchor(persona)})=", f"## {persona[0].upper()}{persona[1:]}", ""]
+        lines += ["", f"({persona_anchor(persona)})=", f"## {persona_title(persona)}", ""]
         mine = [e for e in exercises if e.persona == persona]
         if not mine:
             lines.append("No exercise for this persona yet.")
