@@ -414,7 +414,8 @@ TOKEN_LEVEL_WORDS = ("per-token", "per-digit", "per-position", "token accuracy",
 def smooth_candidate(record: TransitionRecord
                      ) -> tuple[str, np.ndarray, float | None, float | None] | None:
     """(name, (T,) curve, floor, ceil) of the record's smooth metric, else of its progress
-    measure when that is token-level (``TOKEN_LEVEL_WORDS`` in its name), else None."""
+    measure when that is token-level (``TOKEN_LEVEL_WORDS`` in its name), else None; floor and
+    ceil None: ``metric_test`` uses the curve's range."""
     if record.smooth_metric is not None:
         return (record.smooth_metric_name or "smooth metric",
                 np.asarray(record.smooth_metric, dtype=float), record.smooth_metric_floor,
@@ -437,7 +438,12 @@ def metric_test(record: TransitionRecord) -> MetricTest:
     smooth_name, s, s_floor, s_ceil = candidate
     x = np.asarray(record.x, dtype=float)
     y = np.asarray(record.metric, dtype=float)
-    s_lo, s_hi = _levels(s, s_floor, s_ceil)
+    # levels given, else the curve's range (the ends' means would compress a short sweep's range
+    # and inflate its steepness; chapter 2 holds them at chance and perfect)
+    s_lo = float(np.min(s)) if s_floor is None else float(s_floor)
+    s_hi = float(np.max(s)) if s_ceil is None else float(s_ceil)
+    if _levels(s, s_floor, s_ceil)[1] < _levels(s, s_floor, s_ceil)[0]:
+        s_lo, s_hi = s_hi, s_lo          # a falling curve (a loss): floor is its start
     try:
         vis = fit_logistic(x, y, floor=record.floor, ceil=record.ceil, n_boot=0)
         smo = fit_logistic(x, s, floor=s_lo, ceil=s_hi, n_boot=0)
