@@ -283,7 +283,8 @@ glue("ch10_ranking_sentence", ranking_sentence);
 #
 # Chapter 2's test: fit the logistic in log x to the visible metric and to a smooth metric of
 # the same models (per-token accuracy beside exact match, a probability beside an argmax, a
-# loss beside a count), floor and ceiling held fixed; the smooth metric *is* smooth when a
+# loss beside a count), floor and ceiling held fixed (so these k can differ from the table's,
+# which are each chapter's own fit); the smooth metric *is* smooth when a
 # straight line in log x fits it with R² ≥ 0.9 or its k is at most half the visible one's
 # (`checks.ch02.smooth_metrics_verdict`). The metric choice explains a jump when the visible
 # metric jumps (its logistic beats a line) while the smooth one passes that test. It can be
