@@ -79,9 +79,16 @@ SEED = 0
 import matplotlib.pyplot as plt
 import numpy as np
 
-from emergence_lib.checks.ch00 import recovers_threshold
+from emergence_lib.checks.ch00 import recovers_threshold, transition_record
 from emergence_lib.course import glue
-from emergence_lib.exercises.ch00 import check_coverage, check_transition_width
+from emergence_lib.exercises.ch00 import (
+    check_coverage,
+    check_coverage_verdict,
+    check_factor_prediction,
+    check_transition_width,
+    coverage_sweep,
+    early_prediction,
+)
 from emergence_lib.fit import fit_logistic, logistic
 from emergence_lib.plotting import use_house_style
 
@@ -184,11 +191,11 @@ plt.show()
 # {glue:text}`ch00_r2` against {glue:text}`ch00_line_r2` for a straight line in $\log x$.
 
 # %%
-TRUE_THRESHOLD, TRUE_STEEPNESS = 1e4, 3.0
+TRUE_THRESHOLD, TRUE_STEEPNESS, NOISE = 1e4, 3.0, 0.03
 rng = np.random.default_rng(SEED)
 sizes = np.geomspace(1e3, 1e5, 9)
 observed = np.clip(logistic(sizes, 0.0, 1.0, TRUE_THRESHOLD, TRUE_STEEPNESS)
-                   + rng.normal(0, 0.03, len(sizes)), 0, 1)
+                   + rng.normal(0, NOISE, len(sizes)), 0, 1)
 fit = fit_logistic(sizes, observed, floor=0.0, ceil=1.0, n_boot=100, seed=SEED)
 print(fit.summary())
 lo, hi = fit.intervals["threshold"]
@@ -223,7 +230,8 @@ print(result.sentence)
 #   (measure, ship, budget), the **applied researcher** (hypothesis, sweep, uncertainty; with
 #   checkers) and the **frontier researcher** (open questions). Solutions sit in collapsed
 #   dropdowns in the instructor edition and are left out of the student edition.
-#
+
+# %% [markdown]
 # ## Exercises
 #
 # ```{exercise} From steepness to "how much bigger"
@@ -231,14 +239,19 @@ print(result.sentence)
 #
 # **Persona:** CS student · **Difficulty:** ★☆☆ · **Time:** 15 min
 #
-# A steepness $k$ is hard to feel. Write `transition_width(steepness, low=0.1, high=0.9)`: the
-# factor by which $x$ must grow for the logistic to climb from `low` to `high` of the way from
-# floor to ceiling. Solve $A(x) = \text{floor} + p\,(\text{ceil} - \text{floor})$ for $\ln x$ at
-# both levels. Before you run the checker, predict: is the factor for $k = 4$ about 3, 9 or 81?
-# Then read the figure above: which curve goes from 10% to 90% within one decade of $x$?
+# A steepness $k$ is hard to feel. First predict: for $k = 4$, is the factor by which $x$ must
+# grow to climb from 10% to 90% about 3, 9 or 81? Set `predicted_factor` to your guess before
+# computing anything; the checker compares it with the exact factor (within 10%). Then write
+# `transition_width(steepness, low=0.1, high=0.9)`: the factor by which $x$ must grow for the
+# logistic to climb from `low` to `high` of the way from floor to ceiling. Solve
+# $A(x) = \text{floor} + p\,(\text{ceil} - \text{floor})$ for $\ln x$ at both levels. Finally read
+# the figure above: which curve goes from 10% to 90% within one decade of $x$?
 # ```
 
 # %%
+predicted_factor = ...   # your guess for k = 4: about 3, 9 or 81?
+
+
 def transition_width(steepness: float, low: float = 0.1, high: float = 0.9) -> float:
     """How many times larger x gets while the logistic climbs from ``low`` to ``high``."""
     raise NotImplementedError
@@ -250,6 +263,9 @@ def transition_width(steepness: float, low: float = 0.1, high: float = 0.9) -> f
 # ```
 
 # %% tags=["solution"]
+predicted_factor = 3   # 81 for k = 1 (see below), and each doubling of k takes a square root
+
+
 def transition_width(steepness: float, low: float = 0.1, high: float = 0.9) -> float:
     """How many times larger x gets while the logistic climbs from ``low`` to ``high``."""
     logit = np.log(high / (1 - high)) - np.log(low / (1 - low))
@@ -266,20 +282,25 @@ for k in (0.5, 1, 2, 4, 8):
 # ```
 
 # %%
+check_factor_prediction(predicted_factor)
 check_transition_width(transition_width);
 
 # %% [markdown]
-# ```{exercise} What does a bootstrap cost?
+# ```{exercise} What do the fit and the glider cost, and can they ship?
 # :label: ex-00-engineer-bootstrap
 #
-# **Persona:** applied engineer · **Difficulty:** ★★☆ · **Time:** 20 min
+# **Persona:** applied engineer · **Difficulty:** ★★☆ · **Time:** 30 min
 #
-# Every chapter fits logistics with a bootstrap, and a build runs them all. Measure the CPU time
-# of `fit_logistic` on the nine points above for `n_boot` = 0, 25, 100 and 400
-# (`time.process_time()` around the call), and how far the threshold interval's ends move
-# relative to the `n_boot = 400` interval. Pick the smallest `n_boot` whose ends are within 5% of
-# it, and state the cost per refit. What would you set in a nightly build, and what in an
-# interactive notebook?
+# 1. Every chapter fits logistics with a bootstrap, and a build runs them all. Measure
+#    `fit_logistic` on the nine points above for `n_boot` = 0, 25 and 100 with
+#    `emergence_lib.bench.measure_step` (median time, torch allocations, Python peak memory),
+#    and state the cost per bootstrap refit. What would you set in a nightly build, and what in
+#    a notebook cell that re-runs on every slider move?
+# 2. Ship the chapter's other model, the Life rule: write it as a `torch.nn.Module` on flattened
+#    grids (`(B, H*W)` cells of 0/1 in, the next generation out), check it against `life_step`
+#    on the glider, measure its throughput in cell updates per second on a batch of random
+#    64 × 64 grids, export it with `emergence_lib.export` (`export_model`, `save_exported`,
+#    `load_exported`), and show that the reloaded program gives identical generations.
 # ```
 
 # %% [markdown] tags=["solution"]
@@ -288,29 +309,58 @@ check_transition_width(transition_width);
 # ```
 
 # %% tags=["solution"]
-import time
+import tempfile
+from pathlib import Path
 
-costs, ends = {}, {}
-for n_boot in (0, 25, 100, 400):
-    start = time.process_time()
-    refit = fit_logistic(sizes, observed, floor=0.0, ceil=1.0, n_boot=n_boot, seed=SEED)
-    costs[n_boot] = time.process_time() - start
-    ends[n_boot] = refit.intervals.get("threshold")
-reference_lo, reference_hi = ends[400]
-for n_boot in (25, 100, 400):
-    lo_b, hi_b = ends[n_boot]
-    moved = max(abs(lo_b / reference_lo - 1), abs(hi_b / reference_hi - 1))
-    print(f"n_boot {n_boot:>3}: {costs[n_boot] * 1e3:6.0f} ms CPU "
-          f"({(costs[n_boot] - costs[0]) / n_boot * 1e3:.1f} ms per refit), interval "
-          f"[{lo_b:,.0f}, {hi_b:,.0f}], ends within {moved:.1%} of n_boot = 400")
-stable = [n for n in (25, 100) if max(abs(ends[n][0] / reference_lo - 1),
-                                      abs(ends[n][1] / reference_hi - 1)) <= 0.05]
-print(f"smallest n_boot within 5% of n_boot = 400: {stable[0] if stable else 'none below 400'}")
-# The cost is linear in n_boot (one least-squares refit each), and the interval's ends wander by
-# more than you might expect between n_boot values: a percentile interval from nine points is
-# rough at any n_boot. A nightly build can afford a few
-# hundred refits per fit; a notebook cell that re-runs on every slider move should use tens and
-# say that its interval is rough.
+import torch
+
+from emergence_lib.bench import measure_step
+from emergence_lib.export import check_roundtrip, export_model, load_exported, save_exported
+
+costs = {}
+for n_boot in (0, 25, 100):
+    costs[n_boot] = measure_step(lambda n_boot=n_boot: fit_logistic(
+        sizes, observed, floor=0.0, ceil=1.0, n_boot=n_boot, seed=SEED), repeats=3, warmup=1)
+    print(f"n_boot {n_boot:>3}: {costs[n_boot].summary('fits')}")
+per_refit = (costs[100].seconds - costs[0].seconds) / 100
+print(f"one bootstrap refit costs about {per_refit * 1e3:.1f} ms")
+
+
+class LifeStep(torch.nn.Module):
+    """One generation of Life on wrapped (H, W) grids: cells (B, H*W) of 0/1 -> (B, H*W)."""
+
+    def __init__(self, height: int, width: int):
+        super().__init__()
+        self.height, self.width, self.vocab = height, width, 2   # vocab: export checks ids
+
+    def forward(self, cells: torch.Tensor) -> torch.Tensor:
+        grid = cells.view(-1, self.height, self.width)                       # (B, H, W)
+        neighbours = sum(torch.roll(grid, (dy, dx), (1, 2))
+                         for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0))
+        alive = (neighbours == 3) | ((grid == 1) & (neighbours == 2))
+        return alive.long().view(-1, self.height * self.width)
+
+
+life = LifeStep(10, 10)
+glider = torch.as_tensor(np.stack(frames[:-1])).view(len(frames) - 1, 100)
+same = torch.equal(life(glider), torch.as_tensor(np.stack(frames[1:])).view(-1, 100))
+print(f"the module reproduces life_step on the glider's {len(glider)} generations: {same}")
+
+big = LifeStep(64, 64)
+grids = (torch.rand(256, 64 * 64, generator=torch.Generator().manual_seed(SEED)) < 0.3).long()
+cost = measure_step(lambda: big(grids), repeats=5, warmup=1)
+print(f"256 grids of 64 x 64: {cost.per_second * grids.numel():,.0f} cell updates/s "
+      f"({cost.summary('generations')})")
+with tempfile.TemporaryDirectory() as folder:
+    reloaded = load_exported(save_exported(export_model(big, grids[:4]),
+                                           Path(folder) / "life.pt2"))
+difference = check_roundtrip(big, reloaded, grids)
+print(f"exported, saved, reloaded: max |difference| over {len(grids)} grids = {difference}")
+assert difference == 0, "the reloaded program must give the same generations"
+# The bootstrap cost is linear in n_boot (one least-squares refit each): a nightly build can
+# afford a few hundred refits per fit, a slider cell tens (and should say its interval is
+# rough). The Life module is elementwise work on integers, memory-bound: its throughput is set
+# by how many times the grid is read (nine rolls), not by arithmetic.
 
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
@@ -322,20 +372,29 @@ print(f"smallest n_boot within 5% of n_boot = 400: {stable[0] if stable else 'no
 #
 # **Persona:** applied researcher · **Difficulty:** ★★☆ · **Time:** 30 min
 #
-# Write `coverage(intervals, truth)`: the share of rows `[lo, hi]` of an `(n, 2)` array that
-# contain `truth` (ends included). Then test a hypothesis, for example "with 9 noisy points the
-# bootstrap interval of the threshold covers the truth at least 90% of the time, and with 5
-# points it does not": draw many noisy families from the known logistic above (new noise seeds),
-# fit each, and report coverage and median interval width (as a factor in $x$) for 5, 9 and 17
-# points, with the number of repetitions you used. A percentile bootstrap over few points is
-# known to under-cover; does it here?
+# Hypothesis: with only 5 noisy points, the bootstrap's 95% interval of the threshold
+# *under-covers*: it contains the true threshold less than 95% of the time. The cell below runs
+# the sweep for you (`exercises.ch00.coverage_sweep`): for 5, 9 and 17 points, families drawn
+# from the known logistic above with new noise seeds, each refitted with a bootstrap; `sweep[n]`
+# holds the `(repeats, 2)` threshold intervals. Write `coverage(intervals, truth)`: the share of
+# rows `[lo, hi]` that contain `truth` (ends included). Report the coverage and its 95% Wilson
+# interval (`emergence_lib.metrics.wilson_interval`) for each number of points, and the median
+# interval width as a factor in $x$. Set `undercover_verdict = True` if the 5-point coverage's
+# Wilson interval lies entirely below 95% (under-coverage shown), `False` if not.
 # ```
 
 # %%
+COVERAGE_REPEATS, COVERAGE_BOOT = 12, 30   # FAST-sized: raise both for a firmer answer
+sweep = coverage_sweep(TRUE_THRESHOLD, TRUE_STEEPNESS, NOISE, repeats=COVERAGE_REPEATS,
+                       n_boot=COVERAGE_BOOT, seed=SEED)
+
+
 def coverage(intervals: np.ndarray, truth: float) -> float:
     """Share of the (n, 2) intervals [lo, hi] that contain ``truth``."""
     raise NotImplementedError
 
+
+undercover_verdict = ...   # True: the 5-point interval under-covers; False: not shown
 
 # %% [markdown] tags=["solution"]
 # ```{solution-start} ex-00-coverage
@@ -351,29 +410,26 @@ def coverage(intervals: np.ndarray, truth: float) -> float:
 
 from emergence_lib.metrics import wilson_interval
 
-REPEATS, N_BOOT_SWEEP = 8, 40     # small, to keep the chapter quick: raise both for a real answer
-for n_points in (5, 9, 17):
-    xs = np.geomspace(1e3, 1e5, n_points)
-    found = []
-    for repeat in range(REPEATS):
-        noise = np.random.default_rng(1000 + repeat).normal(0, 0.03, n_points)
-        ys = np.clip(logistic(xs, 0.0, 1.0, TRUE_THRESHOLD, TRUE_STEEPNESS) + noise, 0, 1)
-        found.append(fit_logistic(xs, ys, floor=0.0, ceil=1.0, n_boot=N_BOOT_SWEEP,
-                                  seed=repeat).intervals["threshold"])
-    found = np.array(found)
-    covered = coverage(found, TRUE_THRESHOLD)
-    c_lo, c_hi = wilson_interval(round(covered * REPEATS), REPEATS)
-    print(f"{n_points:>2} points: coverage {covered:.0%} over {REPEATS} families (95% Wilson "
-          f"interval {c_lo:.0%}-{c_hi:.0%}), median width x{np.median(found[:, 1] / found[:, 0]):.2f}")
-# The coverage estimate is itself a rate over a few repetitions: its Wilson interval above says
-# how little 8 families can decide. Run more repetitions before concluding either way.
+for n_points, found in sweep.items():
+    covered = round(coverage(found, TRUE_THRESHOLD) * len(found))
+    c_lo, c_hi = wilson_interval(covered, len(found))
+    print(f"{n_points:>2} points: coverage {covered / len(found):.0%} ({covered} of {len(found)}; "
+          f"95% Wilson interval {c_lo:.0%}-{c_hi:.0%}), median width "
+          f"x{np.median(found[:, 1] / found[:, 0]):.2f}")
+fewest = sweep[min(sweep)]
+covered = round(coverage(fewest, TRUE_THRESHOLD) * len(fewest))
+undercover_verdict = bool(wilson_interval(covered, len(fewest))[1] < 0.95)
+print(f"under-coverage with {min(sweep)} points shown: {undercover_verdict}")
+# The coverage is itself a rate over a few repetitions: its Wilson interval says how much the
+# sweep can decide. Where it straddles 95%, more repetitions, not a verdict, are the answer.
 
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
 # ```
 
 # %%
-check_coverage(coverage);
+check_coverage(coverage)
+check_coverage_verdict(undercover_verdict, sweep[min(sweep)], TRUE_THRESHOLD);
 
 # %% [markdown]
 # ```{exercise} Predict the threshold before the jump
@@ -381,14 +437,15 @@ check_coverage(coverage);
 #
 # **Persona:** frontier researcher · **Difficulty:** ★★★ · **Time:** open-ended
 #
-# Question 3 asks whether $x_c$ could have been predicted *before* the jump. Fit the logistic to
-# the points above using only those with $x$ below a cut-off (the part of the curve you would
-# have seen so far), for several cut-offs, and state your tolerance first (say, within a factor
-# 1.5 of the truth). From which cut-off on is the prediction within tolerance, and does its
-# interval tell you in advance when it is not? What extra information (a progress measure, the
-# curves of the sub-skills, a second control parameter) could make the prediction possible
-# earlier? Chapters 1 to 5 each offer one candidate; chapter 9 (a phase-transition lab,
-# *coming*) will test such predictions systematically.
+# Question 3 asks whether $x_c$ could have been predicted *before* the jump. Target: predict the
+# threshold within a factor 1.5 of the truth from points *below* it alone (the part of the curve
+# you would have seen before the midpoint). Fit the logistic to the first $k$ points above for
+# $k = 3, 4, \ldots$: from which cut-off is the prediction within tolerance, and does its
+# interval tell you in advance when it is not? Then make it harder: refit with the ceiling free
+# (`ceil=None`), as for a real task whose ceiling is unknown. What extra information (a progress
+# measure, the curves of the sub-skills, a second control parameter) could make the prediction
+# possible earlier? Chapters 1 to 5 each offer one candidate; chapter 9 tests such predictions
+# systematically.
 # ```
 
 # %% [markdown] tags=["solution"]
@@ -397,25 +454,39 @@ check_coverage(coverage);
 # ```
 
 # %% tags=["solution"]
-TOLERANCE = 1.5
-for cut in (5e3, 1e4, 2e4, 1e5 + 1):
-    seen = sizes < cut
-    if seen.sum() < 3:
-        continue
-    early = fit_logistic(sizes[seen], observed[seen], floor=0.0, ceil=1.0, n_boot=50, seed=SEED)
-    e_lo, e_hi = early.intervals.get("threshold", (np.nan, np.nan))
-    within = 1 / TOLERANCE <= early.threshold / TRUE_THRESHOLD <= TOLERANCE
+early = early_prediction(sizes, observed, TRUE_THRESHOLD, tolerance=1.5, seed=SEED)
+for cut, guess, (e_lo, e_hi), ok in zip(early.cutoffs, early.thresholds, early.intervals,
+                                        early.within(), strict=True):
     note = "  (degenerate: too few points to resample)" if e_hi <= e_lo else ""
-    print(f"points below {cut:>8,.0f} ({seen.sum()}): threshold {early.threshold:>9,.0f} "
-          f"[{e_lo:,.0f}, {e_hi:,.0f}] -> {'within' if within else 'outside'} x{TOLERANCE}{note}")
-# Read the lines above: how many points past the floor does the fit need, and does the interval
-# warn you (wide or degenerate) when the prediction is off? Here floor and ceiling are known and
-# fixed; for a real task the ceiling is not known. Refit with ceil=None and the same cut-offs:
-# the part of the curve seen so far no longer fixes where it will level off.
+    print(f"points up to {cut:>8,.0f}: threshold {guess:>9,.0f} [{e_lo:,.0f}, {e_hi:,.0f}] -> "
+          f"{'within' if ok else 'outside'} x{early.tolerance:g}{note}")
+print(early.sentence())
+free = [fit_logistic(sizes[:k], observed[:k], floor=0.0, n_boot=0).threshold
+        for k in range(4, len(sizes) + 1)]
+print("with the ceiling free: " + ", ".join(f"{t:,.0f}" for t in free))
+# With floor and ceiling known, the rising flank alone pins the midpoint; with the ceiling free,
+# the part of the curve seen so far no longer fixes where it will level off, and the early
+# refits wander. Read the intervals: a degenerate or very wide one is the warning.
 
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
 # ```
+
+# %% [markdown]
+# ### For the atlas
+#
+# This chapter's main transition, the known logistic refitted from noisy points, recorded for
+# the atlas chapter (as the calibration case: its answer is known).
+
+# %%
+from emergence_lib.atlas import write_record
+
+record = transition_record(sizes, observed, fit, result,
+                           early_prediction(sizes, observed, TRUE_THRESHOLD, seed=SEED))
+path = write_record(record)
+print(f"{record.phenomenon}: midpoint {record.midpoint:,.0f}, threshold {record.threshold:,.0f}; "
+      f"wrote {path.name}")
+print("answers: " + "; ".join(f"{q} {a.answer}" for q, a in record.answers.items()))
 
 # %% [markdown]
 # ## Key takeaways

@@ -66,7 +66,13 @@ from IPython.display import HTML
 
 from emergence_lib import instances
 from emergence_lib.course import glue
-from emergence_lib.exercises.ch03 import check_delay_exponent, check_top_frequencies
+from emergence_lib.exercises.ch03 import (
+    check_delay_exponent,
+    check_delay_verdict,
+    check_speedup_prediction,
+    check_top_frequencies,
+    delay_fit,
+)
 from emergence_lib.plotting import frame_slider, use_house_style
 from emergence_lib.progress.fourier import (
     embedding_spectrum,
@@ -114,7 +120,7 @@ def shade_phases(ax, spans, label=True):
 #   this page shows them beside its live run (the run below is {glue:text}`ch03_setup`).
 
 # %%
-run = recipe.train_grokking(setup, SEED)
+run = recipe.train_main(setup, SEED, progress=not FAST)
 model = run.result.model
 print(f"{setup.name}: p={setup.p}, {len(run.data.x_train)} training pairs, "
       f"{count_parameters(model):,} parameters, {setup.steps:,} steps")
@@ -133,7 +139,7 @@ glue("ch03_setup", setup.name)
 # operational choice; Nanda et al. drew theirs from the excluded and restricted losses.
 
 # %%
-measures = recipe.fourier_measures(run, seed=SEED)
+measures = recipe.fourier_measures(run, seed=SEED, progress=not FAST)
 report = recipe.grokking_report(run, measures)
 spans = recipe.phases(report, float(run.steps[-1]))
 print(report.summary())
@@ -374,7 +380,7 @@ plt.show()
 # changes by orders of magnitude over training; the table prints the one used.
 
 # %%
-llc = recipe.llc_over_training(run, seed=SEED)
+llc = recipe.llc_over_training(run, seed=SEED, progress=not FAST)
 llc_says = recipe.run_llc_verdict(report, llc)
 fig, ax = plt.subplots(figsize=(8, 3.8))
 shade_phases(ax, spans)
@@ -512,12 +518,17 @@ else:
 # the more training pairs, the less a lookup table helps. Below, a small grid of shorter FAST
 # runs (`recipe.GRID_STEPS` steps each, with weight decays stronger than the main run's, so that
 # most of them grok within those steps) — move the sliders to compare. A dash in the table
-# below means the run did not reach 95% test accuracy within those steps.
+# below means the run did not reach 95% test accuracy within those steps. The same cell trains the
+# applied-researcher exercise's sweep (one more seed at train fraction 0.6, each run stopped once
+# it groks).
 
 # %%
 # The grid's runs share one architecture, so they train as one model with a leading instance
 # dimension (emergence_lib.instances): the same runs as recipe.grokking_grid, to float tolerance.
-grid = instances.grokking_grid(seed=SEED)
+grid = instances.grokking_grid(seed=SEED, progress=not FAST)
+# The applied-researcher exercise's sweep: the grid's train-fraction-0.6 runs and one more seed,
+# trained as instances that stop once they grok.
+sweep = recipe.delay_sweep(grid, SEED, progress=not FAST)
 wds, fracs = recipe.GRID_WEIGHT_DECAYS, recipe.GRID_TRAIN_FRACS
 
 
@@ -564,15 +575,17 @@ for wd in wds:
 # %% [markdown]
 # ## Exercises
 #
-# ```{exercise} Find the key frequencies
+# ```{exercise} Find the key frequencies, and predict a speed-up
 # :label: ex-03-key-frequencies
 #
 # **Persona:** CS student · **Difficulty:** ★☆☆ · **Time:** 15 min
 #
-# Write `top_frequencies(spectrum, n)`: entry $i$ of `spectrum` is the strength of frequency
-# $i + 1$; return the `n` strongest frequencies, strongest first. Then predict: with weight decay
-# 0, would the final model's logit spectrum be sparser or flatter? Check by training
-# `recipe.train_grokking(recipe.FAST, weight_decay=0.0)`.
+# 1. Write `top_frequencies(spectrum, n)`: entry $i$ of `spectrum` is the strength of frequency
+#    $i + 1$; return the `n` strongest frequencies, strongest first.
+# 2. Predict, run, check. At train fraction 0.6 the grid above trains weight decays 0.5 and 2.0.
+#    Before you read its table: how many times sooner (in steps) does the run with four times the
+#    weight decay reach 95% test accuracy? Set `predicted_speedup` to your number; the checker
+#    compares it with the run's ratio (within 25%). Hint: look at *when* each run memorizes.
 # ```
 
 # %%
@@ -580,6 +593,8 @@ def top_frequencies(spectrum: np.ndarray, n: int) -> np.ndarray:
     """(K,) strengths of frequencies 1..K -> (n,) the strongest frequencies, strongest first."""
     raise NotImplementedError
 
+
+predicted_speedup = ...   # grokking step at weight decay 0.5 / grokking step at weight decay 2.0
 
 # %% [markdown] tags=["solution"]
 # ```{solution-start} ex-03-key-frequencies
@@ -591,28 +606,37 @@ def top_frequencies(spectrum: np.ndarray, n: int) -> np.ndarray:
     """(K,) strengths of frequencies 1..K -> (n,) the strongest frequencies, strongest first."""
     return np.argsort(-np.asarray(spectrum, dtype=float), kind="stable")[:n] + 1
 
-# Without weight decay nothing pushes the network from the memorizing solution to the compact
-# Fourier one: it stays memorized (test accuracy near chance for thousands of steps) and its
-# logit spectrum stays flat.
 
+# A step proportional to 1 / weight decay would give 4. But the strong decay also slows
+# memorization; suppose only the delay *after* memorization shrinks like 1 / weight decay:
+slow = recipe.grokking_report(grid[(0.5, 0.6)])
+fast_memorized = recipe.grokking_report(grid[(2.0, 0.6)]).memorized_step
+predicted_speedup = slow.grokked_step / (fast_memorized
+                                         + (slow.grokked_step - slow.memorized_step) / 4)
+print(f"predicted speed-up: {predicted_speedup:.2f}x (the naive 1 / weight decay guess: 4x)")
 
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
 # ```
 
 # %%
-check_top_frequencies(top_frequencies);
+check_top_frequencies(top_frequencies)
+check_speedup_prediction(predicted_speedup, grid);
 
 # %% [markdown]
-# ```{exercise} Steps per second and memory
+# ```{exercise} Steps per second, memory, and an exported model
 # :label: ex-03-engineer-speed
 #
 # **Persona:** applied engineer · **Difficulty:** ★★☆ · **Time:** 30 min
 #
-# Measure steps per second and peak memory of one full-batch training step of the FAST and the
-# FULL model, and run `benchmarks/grokking.py` to compare the library's loop with a plain loop.
-# Which share of the machine's matmul ceiling does the FULL step reach, and why is it far below
-# 100%? Would computing all three positions (not only `=`) change the answer?
+# Take the chapter's trained model. (1) Measure one full-batch forward and backward pass two ways
+# with `emergence_lib.bench.measure_step` (median time, torch allocations, Python peak): autograd
+# on the ordinary module, and the hand-written fused step of `models.batched_modular` that the
+# chapter trains with. Which is faster, and why is neither near the machine's matmul ceiling?
+# (2) Export the trained model with `emergence_lib.export` (`export_model`, `save_exported`,
+# `load_exported`), reload it and show that it gives the same logits on all $p^2$ pairs (print the
+# largest difference). What does the exported program still check that a saved state dict would
+# not? Measure its inference throughput in pairs per second.
 # ```
 
 # %% [markdown] tags=["solution"]
@@ -621,25 +645,55 @@ check_top_frequencies(top_frequencies);
 # ```
 
 # %% tags=["solution"]
+import tempfile
+from pathlib import Path
+
+import torch
 import torch.nn.functional as F
 
-from emergence_lib.bench import time_per_call
-from emergence_lib.tasks.modular import modular_addition
+from emergence_lib.bench import measure_step
+from emergence_lib.export import check_roundtrip, export_model, load_exported, save_exported
+from emergence_lib.models.batched_modular import BatchedSquaredMLP
 
-for s in (recipe.FAST, recipe.FULL):
-    data = modular_addition(s.p, s.train_frac, 0)
-    net = recipe.grokking_model(s)
+data = run.data
 
-    def one_step(net=net, data=data, p=s.p):
-        loss = F.cross_entropy(recipe.answer_logits(net, data.x_train, p), data.y_train)
-        loss.backward()
 
-    seconds = time_per_call(one_step, repeats=5, warmup=1)
-    print(f"{s.name}: {1 / seconds:.1f} forward+backward passes per second")
-# Memory: the parameters are tiny (under 1 MB); the activations of a full batch dominate
-# (FULL: 3,831 pairs x 512 MLP units x 4 bytes ~ 8 MB per layer). The step is small matrices
-# and elementwise work, so it reaches only a fraction of the matmul ceiling; computing every
-# position triples the attention and MLP work for no change in the loss.
+def autograd_step() -> None:
+    """One full-batch forward + backward of the ordinary module."""
+    model.zero_grad(set_to_none=True)
+    F.cross_entropy(recipe.answer_logits(model, data.x_train, setup.p), data.y_train).backward()
+
+
+steps_to_time = {"autograd": autograd_step}
+if setup.model == "squared_mlp":   # the fused step exists for the FAST model
+    batched = BatchedSquaredMLP.from_modules([model])
+    rows = [t[None] for t in (data.x_train[:, 0], data.x_train[:, 1], data.y_train)]
+    row_weight = torch.full(rows[0].shape, 1.0 / rows[0].shape[1])
+    steps_to_time["fused"] = lambda: batched.fused_backward(*rows, row_weight)
+for name, fn in steps_to_time.items():
+    print(f"{name:>8}: {measure_step(fn, repeats=5, warmup=1).summary()}")
+model.zero_grad(set_to_none=True)
+
+all_pairs = torch.cat([data.x_train, data.x_test])            # (p^2, 3) tokens "a b ="
+with tempfile.TemporaryDirectory() as folder:
+    path = save_exported(export_model(model, all_pairs[:8]), Path(folder) / "grokked.pt2")
+    reloaded = load_exported(path)
+difference = check_roundtrip(model, reloaded, all_pairs)
+print(f"exported, saved, reloaded: max |logit difference| on all {len(all_pairs):,} pairs = "
+      f"{difference:.3g}")
+assert difference <= 1e-6, "the reloaded program must give the model's logits"
+served = reloaded.module()
+cost = measure_step(lambda: served(all_pairs), repeats=5, warmup=1)
+print(f"exported inference: {cost.per_second * len(all_pairs):,.0f} pairs/s "
+      f"({cost.summary('batches')})")
+try:
+    served(torch.tensor([[0, setup.p, setup.p]]))
+except RuntimeError as err:
+    print(f"an operand out of range is refused inside the program: {str(err)[:60]}...")
+# The fused step is faster because it skips autograd's bookkeeping and the squared hidden layer's
+# saved intermediates; both are small matrices (p = 59 answers) and elementwise work, which reach
+# only a fraction of the matmul ceiling. The exported program carries the model's range check on
+# the operands into the graph; a state dict carries only numbers.
 
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
@@ -651,18 +705,24 @@ for s in (recipe.FAST, recipe.FULL):
 #
 # **Persona:** applied researcher · **Difficulty:** ★★☆ · **Time:** 40 min
 #
-# Hypothesis: the grokking step is proportional to $1/\text{weight decay}$. Write
-# `delay_exponent(weight_decays, grok_steps)` returning the slope of $\log(\text{step})$ against
-# $\log(\text{weight decay})$ (the hypothesis predicts $-1$). Then run FAST at weight decays
-# 0.2, 0.3, 0.5 and 1.0 with three seeds each and report the exponent with a bootstrap interval
-# over seeds.
+# Hypothesis: the *delay* from memorization to grokking is proportional to
+# $1/\text{weight decay}$. The grid cell already ran the sweep (`sweep`, from
+# `recipe.delay_sweep`): weight decays 0.5, 1 and 2 at train fraction 0.6, for the grid's seed
+# and one more, each run stopped once it groks; each point has `.weight_decay`, `.seed`,
+# `.memorized`, `.grokked` and `.delay`. Write `delay_exponent(weight_decays, grok_steps)`,
+# the slope of $\log(\text{delay})$ against $\log(\text{weight decay})$ (the hypothesis
+# predicts $-1$). Fit it to the sweep, get a 95% interval by resampling the seeds within each
+# weight decay, and set `delay_verdict = True` if $-1$ lies inside the interval, `False` if
+# not. Is the grokking step itself (not the delay) closer to or further from $1/\text{weight decay}$?
 # ```
 
 # %%
 def delay_exponent(weight_decays: np.ndarray, grok_steps: np.ndarray) -> float:
-    """Slope of log(grok step) on log(weight decay)."""
+    """Slope of log(grok step or delay) on log(weight decay)."""
     raise NotImplementedError
 
+
+delay_verdict = ...   # True: consistent with delay ~ 1 / weight decay; False: not
 
 # %% [markdown] tags=["solution"]
 # ```{solution-start} ex-03-delay-exponent
@@ -671,33 +731,58 @@ def delay_exponent(weight_decays: np.ndarray, grok_steps: np.ndarray) -> float:
 
 # %% tags=["solution"]
 def delay_exponent(weight_decays: np.ndarray, grok_steps: np.ndarray) -> float:
-    """Slope of log(grok step) on log(weight decay)."""
+    """Slope of log(grok step or delay) on log(weight decay)."""
     return float(np.polyfit(np.log(weight_decays), np.log(grok_steps), 1)[0])
 
-# The sweep: for wd in (0.2, 0.3, 0.5, 1.0) and seed in (0, 1, 2), train
-# recipe.train_grokking(recipe.FAST, seed, weight_decay=wd, snapshots=False) with enough steps,
-# take recipe.grokking_report(run).grokked_step, then resample seeds with replacement 1,000 times
-# and refit the slope to get a 95% interval. Report whether -1 lies inside it.
 
+done = [pt for pt in sweep if pt.delay is not None]
+decays = np.array([pt.weight_decay for pt in done])
+delays = np.array([pt.delay for pt in done])
+grok_steps = np.array([pt.grokked for pt in done])
+rng = np.random.default_rng(SEED)
+groups = [np.flatnonzero(decays == wd) for wd in np.unique(decays)]
+draws = {"delay": [], "grokking step": []}
+for _ in range(recipe.DELAY_BOOT):
+    idx = np.concatenate([rng.choice(g, len(g)) for g in groups])   # seeds within each decay
+    draws["delay"].append(delay_exponent(decays[idx], delays[idx]))
+    draws["grokking step"].append(delay_exponent(decays[idx], grok_steps[idx]))
+for name, values in (("delay", delays), ("grokking step", grok_steps)):
+    lo, hi = np.percentile(draws[name], [2.5, 97.5])
+    print(f"{name:>13} ~ weight decay^{delay_exponent(decays, values):.2f} "
+          f"(95% interval [{lo:.2f}, {hi:.2f}], {len(done)} runs)")
+lo, hi = np.percentile(draws["delay"], [2.5, 97.5])
+delay_verdict = bool(lo <= -1 <= hi)
+print("verdict: delay ~ 1 / weight decay is",
+      "consistent with" if delay_verdict else "rejected by", "these runs")
+# The interval is over seeds of one setup: it says how well these runs pin the exponent, not
+# how it would change with p, the width or the train fraction (a wider sweep's question). Two
+# seeds give a narrow but rough interval; a third would test it.
 
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
 # ```
 
 # %%
-check_delay_exponent(delay_exponent);
+check_delay_exponent(delay_exponent)
+finished = [pt for pt in sweep if pt.delay is not None]
+delay_reference = delay_fit([pt.weight_decay for pt in finished], [pt.delay for pt in finished],
+                            n_boot=recipe.DELAY_BOOT, seed=SEED)
+check_delay_verdict(delay_verdict, delay_reference);
 
 # %% [markdown]
-# ```{exercise} Predict the grokking step
+# ```{exercise} Predict the grokking step before the jump
 # :label: ex-03-frontier
 #
 # **Persona:** frontier researcher · **Difficulty:** ★★★ · **Time:** open-ended
 #
-# Weight decay multiplies the weights by $(1 - \eta\,\text{wd})$ each step when the gradient is
-# negligible. From the weight norm at memorization and the norm at which the Fourier solution
-# fits the training set, predict the grokking step before training, with a stated tolerance.
-# Where does the prediction miss (the gradient is not negligible during the plateau)? Does the
-# LLC's decline or the restricted loss predict the jump better?
+# Open question: can the grokking step be predicted from what a run shows *before* its jump?
+# Target: predict every grid run's step of 95% test accuracy within 30% (the recipe's
+# `PREDICTION_TOLERANCE`), using only the main run and each grid run's curves up to
+# `PREDICTION_WINDOW` steps after it memorizes. A starting point: weight decay shrinks the
+# memorizing weights, and the network generalizes once its weight norm has fallen to the norm at
+# which the main run generalized; measure each run's norm-decay rate just after memorization and
+# extrapolate. Does it meet the target? Where does it miss, and what would you measure instead
+# (the norm of the memorizing part alone, the restricted loss's early slope, the LLC)?
 # ```
 
 # %% [markdown] tags=["solution"]
@@ -705,17 +790,43 @@ check_delay_exponent(delay_exponent);
 # :class: dropdown
 # ```
 
-# %% [markdown] tags=["solution"]
-# A first estimate: the norm decays roughly like $\|w_t\| \approx \|w_m\|\,e^{-\eta\,\text{wd}\,
-# (t - t_m)}$, so the step at which it reaches the norm $\|w_g\|$ of the generalizing solution is
-# $t_m + \log(\|w_m\| / \|w_g\|)/(\eta\,\text{wd})$. Read $\|w_m\|$ and $\|w_g\|$ off the weight
-# norm curve above and compare. AdamW's update is not a pure decay (the normalized gradient step
-# pushes back), so expect this to overestimate the delay; fitting the decay rate on the plateau
-# instead of assuming $\eta\,\text{wd}$ is the natural revision.
+# %% tags=["solution"]
+# The reference attempt (recipe.predict_grok_step): N(t) ~ N(t_m + w) exp(-r (t - t_m - w)),
+# with r the measured log-norm decay rate over the window, set equal to the main run's norm at
+# its grokking step.
+outcome = recipe.prediction_outcome(run, grid)
+errors = outcome.errors()
+print(f"critical norm from the main run: {outcome.critical_norm:.1f}")
+print(f"{'weight decay':>12} {'train frac':>10} {'predicted':>10} {'measured':>10} {'error':>7}")
+for (wd, f), measured in outcome.measured.items():
+    guess = outcome.predicted[(wd, f)]
+    print(f"{wd:>12g} {f:>10g} {'—' if guess is None else f'{guess:,.0f}':>10} "
+          f"{'—' if measured is None else f'{measured:,.0f}':>10} "
+          f"{'' if (wd, f) not in errors else f'{errors[(wd, f)]:.0%}':>7}")
+print(outcome.sentence())
+# AdamW's normalized gradient pushes back against the decay on the plateau, so the early decay
+# rate is not the plateau's, and a run with more training pairs needs a different norm to
+# generalize. A revision that measures the norm of the memorizing part (the excluded-loss
+# directions) rather than the total norm is the natural next estimator.
 
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
 # ```
+
+# %% [markdown]
+# ### For the atlas
+#
+# This chapter's main transition, test accuracy over training steps with the key-frequency
+# restricted loss as its progress measure, recorded for the atlas chapter.
+
+# %%
+from emergence_lib.atlas import write_record
+
+record = recipe.transition_record(run, report, fit, measures, recipe.prediction_outcome(run, grid))
+path = write_record(record)
+print(f"{record.phenomenon}: midpoint at step {record.midpoint:,.0f}, restricted loss leads by "
+      f"{record.lead:,.0f} steps; wrote {path.name}")
+print("answers: " + "; ".join(f"{q} {a.answer}" for q, a in record.answers.items()))
 
 # %% [markdown]
 # ```{admonition} Key takeaways

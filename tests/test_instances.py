@@ -142,3 +142,21 @@ def test_bad_setup_model_and_inputs():
         batched.member(0, out=SquaredEmbeddingMLP(11, 8))
     with pytest.raises(ValueError, match="leading instance dimension"):
         InstanceAdamW([torch.zeros(3, 2)], [0.1, 0.2], lr=1e-3)
+
+
+def test_snapshots_and_until():
+    kept = train_instances(FAST, weight_decays=[0.3], steps=40, log_every=20, snapshots=True,
+                           progress=False)[0]
+    alone = train_grokking(FAST, 0, steps=40, log_every=20, snapshots=True, progress=False)
+    assert sorted(kept.result.snapshots) == sorted(alone.result.snapshots) == [0, 20, 40]
+    for name, value in alone.result.snapshots[40].items():
+        torch.testing.assert_close(kept.result.snapshots[40][name], value, rtol=1e-4, atol=1e-4)
+    # until: an instance stops at its first logged step at or past the level, the others go on
+    runs = train_instances(FAST, weight_decays=[0.3, 0.3], seeds=[0, 1], steps=60, log_every=20,
+                           until=0.0, progress=False)
+    assert all(r.result.history.steps == [0] and r.result.stopped_at == 0 for r in runs)
+    runs = train_instances(FAST, weight_decays=[0.3], steps=60, log_every=20, until=1.0,
+                           progress=False)
+    assert runs[0].result.history.steps == [0, 20, 40, 60] and runs[0].result.stopped_at == 60
+    with pytest.raises(ValueError, match="until must be <= 1.0"):
+        train_instances(FAST, weight_decays=[0.3], until=2.0, progress=False)

@@ -113,17 +113,22 @@ def train_instances(setup: GrokkingSetup = FAST, *, weight_decays: Sequence[floa
                     train_fracs: Sequence[float] | float | None = None,
                     seeds: Sequence[int] | int = 0, steps: int | None = None,
                     log_every: int | None = None, chunk: int | None = 1,
+                    snapshots: bool = False, until: float | None = None,
                     progress: bool = True) -> list[GrokkingRun]:
     """Train S = len(weight_decays) instances of the setup's squared-embedding model at once.
 
     Instance i has weight decay weight_decays[i], train fraction train_fracs[i] and seed
     seeds[i] (split and initial weights, as ``train_grokking(setup, seeds[i], ...)``); a single
     value is used for every instance. chunk: instances per batched matmul (1 is fastest on a
-    CPU, where the model is compute-bound; None = all S at once, for an accelerator). Returns
-    one GrokkingRun per instance (no snapshots), with the history of a separate run: "loss"
-    (the update's loss), train/test loss and accuracy and weight norm at every ``log_every``
-    steps, step 0 and the last; ``result.seconds`` is the whole batched run's. A non-finite
-    loss is caught at the next logged step (a separate run catches it at once).
+    CPU, where the model is compute-bound; None = all S at once, for an accelerator).
+    snapshots: keep each instance's weights at every logged step (as ``train(snapshots=True)``,
+    for the chapter's progress measures). until: stop training an instance at the first logged
+    step where its test accuracy is >= until (its history ends there; a sweep that only needs
+    the step a level is reached then trains no further). Returns one GrokkingRun per instance,
+    with the history of a separate run: "loss" (the update's loss), train/test loss and
+    accuracy and weight norm at every ``log_every`` steps, step 0 and the last (or the stop);
+    ``result.seconds`` is the whole batched run's, ``result.stopped_at`` the last step trained.
+    A non-finite loss is caught at the next logged step (a separate run catches it at once).
     """
     if not isinstance(setup, GrokkingSetup) or setup.model != "squared_mlp":
         raise ValueError(f"setup must be a GrokkingSetup of the squared_mlp model (e.g. "
@@ -140,6 +145,8 @@ def train_instances(setup: GrokkingSetup = FAST, *, weight_decays: Sequence[floa
     every = setup.log_every if log_every is None else check_int("log_every", log_every,
                                                                 minimum=1)
     chunk = S if chunk is None else min(check_int("chunk", chunk, minimum=1), S)
+    if until is not None:
+        until = check_float("until", until, minimum=0.0, maximum=1.0)
     wanted = set(range(0, steps + 1, every)) | {steps}
 
     datas = [modular_addition(setup.p, f, s) for f, s in zip(fracs, seed_list, strict=True)]
@@ -149,32 +156,49 @@ def train_instances(setup: GrokkingSetup = FAST, *, weight_decays: Sequence[floa
     chunks = [_chunk_rows(datas, i, min(i + chunk, S), device) for i in range(0, S, chunk)]
     optimizer = InstanceAdamW(model.parameters(), decays, lr=setup.lr, betas=setup.betas)
     histories = [History() for _ in range(S)]
+    kept: list[dict[int, dict[str, torch.Tensor]]] = [{} for _ in range(S)]
+    stopped: list[int | None] = [None] * S        # the step each instance stopped at
 
     @torch.no_grad()
     def log(step: int, losses: torch.Tensor | None) -> None:
         for i, history in enumerate(histories):
+            if stopped[i] is not None:
+                continue
             row = evaluate_modular(model.member(i, out=members[i]), datas[i])
             # step 0: the loss before training is the train loss (as train() logs it)
             history.log(step, {"loss": row["train_loss"] if losses is None
                                else float(losses[i]), **row})
+            if snapshots:
+                kept[i][step] = {k: v.detach().clone()
+                                 for k, v in members[i].state_dict().items()}
+            if until is not None and row["test_acc"] >= until:
+                stopped[i] = step
 
     began = time.perf_counter()
     if 0 in wanted:
         log(0, None)
     for step in tqdm(range(1, steps + 1), desc=f"{S} instances", disable=not progress,
                      leave=False):
-        losses = [model.fused_backward(*rows[1:], start=rows[0]) for rows in chunks]
-        optimizer.step()
+        losses = [model.fused_backward(*rows[1:], start=rows[0])
+                  if any(stopped[i] is None for i in range(rows[0], rows[0] + len(rows[1])))
+                  else torch.zeros(len(rows[1])) for rows in chunks]
+        optimizer.step()   # a stopped instance's weights move on, unused: members[i] kept them
         if step in wanted:
             losses = torch.cat(losses)
-            bad = [i for i in range(S) if not torch.isfinite(losses[i])]
+            bad = [i for i in range(S) if stopped[i] is None and not torch.isfinite(losses[i])]
             if bad:
                 raise FloatingPointError(f"the loss of instance(s) {bad} became non-finite by "
                                          f"step {step}; try a smaller lr (now {setup.lr})")
             log(step, losses)
+            if all(at is not None for at in stopped):
+                break
     seconds = time.perf_counter() - began
+    last = step if steps else 0
     return [GrokkingRun(replace(setup, train_frac=fracs[i], weight_decay=decays[i]), datas[i],
-                        TrainResult(model.member(i, out=members[i]), histories[i], {}, seconds))
+                        TrainResult(members[i] if stopped[i] is not None
+                                    else model.member(i, out=members[i]), histories[i], kept[i],
+                                    seconds, stopped_at=last if stopped[i] is None
+                                    else stopped[i]))
             for i in range(S)]
 
 

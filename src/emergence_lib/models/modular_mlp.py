@@ -33,8 +33,11 @@ class SquaredEmbeddingMLP(nn.Module):
             raise ValueError(f"tokens must be integer ids of shape (batch, 2) or (batch, 3), "
                              f"got {tokens.dtype} of shape {tuple(tokens.shape)}")
         a, b = tokens[:, 0], tokens[:, 1]
-        if tokens.numel() and (int(torch.minimum(a, b).min()) < 0
-                               or int(torch.maximum(a, b).max()) >= self.p):
+        if torch.compiler.is_compiling():  # torch.export: the same range check, in the graph
+            torch._check(tokens[:, :2].min().item() >= 0)
+            torch._check(tokens[:, :2].max().item() < self.p)
+        elif tokens.numel() and (int(torch.minimum(a, b).min()) < 0
+                                 or int(torch.maximum(a, b).max()) >= self.p):
             raise ValueError(f"the operands a and b must be ids in [0, {self.p})")
         hidden = (self.embed_a(a) + self.embed_b(b)) ** 2   # (B, width)
         return self.unembed(hidden)                         # (B, p)

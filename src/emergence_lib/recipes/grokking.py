@@ -74,6 +74,16 @@ GRID_TRAIN_FRACS = (0.4, 0.6)
 GRID_STEPS = 800
 GRID_LOG_EVERY = 25
 
+# The delay sweep (applied-researcher exercise): does the delay from memorization to grokking
+# scale like 1 / weight decay? The grid's train-fraction-0.6 column (seed 0) plus DELAY_SEEDS
+# more seeds at the same weight decays, trained as instances that stop once they grok (seeds
+# 0-2, 800 steps: grokked at 620-660 / 370-385 / 230-245 steps, memorized at 72-73 / 74-81 /
+# 106-119; weight decay 4.0 memorizes and generalizes together, near step 195, so it is left
+# out: no delay to measure). DELAY_BOOT bootstrap resamples of the seeds within each decay.
+DELAY_TRAIN_FRAC = 0.6
+DELAY_SEEDS = (1,)
+DELAY_BOOT = 200
+
 # Detection levels, used by the report and the chapter's check cell.
 MEMORIZED_ACC = 0.99     # train accuracy that counts as memorized
 GROKKED_ACC = 0.95       # test accuracy that counts as generalized
@@ -456,3 +466,221 @@ def grokking_grid(weight_decays: Sequence[float] = GRID_WEIGHT_DECAYS,
                                           steps=steps, log_every=GRID_LOG_EVERY,
                                           snapshots=False, progress=False)
     return runs
+
+
+def train_main(setup: GrokkingSetup = FAST, seed: int = 0, *,
+               progress: bool = True) -> GrokkingRun:
+    """The chapter's main run, with weight snapshots at every logged step. FAST trains through
+    the fused instance path (``instances.train_instances``: the run of ``train_grokking`` to
+    float tolerance, about half the CPU a step); FULL's transformer through ``train``."""
+    if not isinstance(setup, GrokkingSetup):
+        raise TypeError(f"setup must be a GrokkingSetup (FAST or FULL), got {setup!r}")
+    if setup.model == "squared_mlp":
+        from ..instances import train_instances  # instances builds on this module
+        return train_instances(setup, weight_decays=[setup.weight_decay], seeds=[seed],
+                               snapshots=True, progress=progress)[0]
+    return train_grokking(setup, seed, progress=progress)
+
+
+@dataclass(frozen=True)
+class DelayPoint:
+    """One run of the delay sweep: its weight decay and seed, and the steps at which train
+    accuracy reached MEMORIZED_ACC and test accuracy GROKKED_ACC (None: not within the run)."""
+
+    weight_decay: float
+    seed: int
+    memorized: float | None
+    grokked: float | None
+
+    @property
+    def delay(self) -> float | None:
+        """Steps from memorization to grokking."""
+        if self.memorized is None or self.grokked is None:
+            return None
+        return self.grokked - self.memorized
+
+
+def delay_point(run: GrokkingRun, seed: int) -> DelayPoint:
+    """The memorization and grokking steps of one run."""
+    rep = grokking_report(run)
+    return DelayPoint(float(run.setup.weight_decay), int(seed), rep.memorized_step,
+                      rep.grokked_step)
+
+
+def delay_sweep(grid: dict[tuple[float, float], GrokkingRun], seed: int = 0, *,
+                progress: bool = True) -> list[DelayPoint]:
+    """The delay sweep: the grid's DELAY_TRAIN_FRAC runs (trained with ``seed``) and, at the same
+    weight decays, seeds ``seed + k`` for k in DELAY_SEEDS, trained as instances that stop at
+    GROKKED_ACC test accuracy (or after GRID_STEPS). Points ordered by seed, then weight decay."""
+    from ..instances import train_instances  # instances builds on this module
+    seed = check_int("seed", seed, minimum=0)
+    wds = sorted({wd for wd, f in grid if f == DELAY_TRAIN_FRAC})
+    if len(wds) < 2:
+        raise ValueError(f"grid must hold runs at train fraction {DELAY_TRAIN_FRAC} for at "
+                         f"least 2 weight decays, got keys {sorted(grid)}")
+    points = [delay_point(grid[(wd, DELAY_TRAIN_FRAC)], seed) for wd in wds]
+    extra = [seed + k for k in DELAY_SEEDS]
+    runs = train_instances(FAST, weight_decays=[wd for s in extra for wd in wds],
+                           train_fracs=DELAY_TRAIN_FRAC, seeds=[s for s in extra for _ in wds],
+                           steps=GRID_STEPS, log_every=GRID_LOG_EVERY, until=GROKKED_ACC,
+                           progress=progress)
+    seeds = [s for s in extra for _ in wds]
+    return points + [delay_point(r, s) for r, s in zip(runs, seeds, strict=True)]
+
+
+# The frontier exercise's estimator: weight decay shrinks the memorizing weights; generalization
+# comes when the total weight norm has fallen to the norm at which a reference run generalized.
+# Measure the norm's exponential decay rate over PREDICTION_WINDOW steps after memorization and
+# extrapolate. Target: every prediction within PREDICTION_TOLERANCE of the measured step.
+PREDICTION_WINDOW = 100
+PREDICTION_TOLERANCE = 0.3
+
+
+def predict_grok_step(run: GrokkingRun, critical_norm: float,
+                      window: int = PREDICTION_WINDOW) -> float | None:
+    """Predicted grokking step from the run's weight norm up to ``window`` steps after
+    memorization: t_m + window + log(N(t_m + window) / critical_norm) / r, where r is the
+    norm's log-decay rate per step over that window. None if the run never memorized or its
+    norm is not falling there."""
+    critical_norm = check_float("critical_norm", critical_norm, minimum=0.0, strict_min=True)
+    window = check_int("window", window, minimum=1)
+    steps = run.steps.astype(float)
+    memorized = first_crossing(steps, run["train_acc"], MEMORIZED_ACC)
+    if memorized is None:
+        return None
+    log_norm = np.log(run["weight_norm"])
+    end = memorized + window
+    if end > steps[-1]:
+        return None
+    n0, n1 = np.interp(memorized, steps, log_norm), np.interp(end, steps, log_norm)
+    rate = (n0 - n1) / window
+    if rate <= 0:
+        return None
+    return float(end + max(n1 - np.log(critical_norm), 0.0) / rate)
+
+
+def critical_norm(run: GrokkingRun) -> float:
+    """The total weight norm at the step the run reached GROKKED_ACC test accuracy."""
+    grokked = grokking_report(run).grokked_step
+    if grokked is None:
+        raise ValueError("the reference run never reached the grokked level; its critical "
+                         "norm is undefined")
+    return float(np.interp(grokked, run.steps.astype(float), run["weight_norm"]))
+
+
+def transition_record(run: GrokkingRun, report: GrokkingReport, fit: LogisticFit,
+                      measures: dict[str, np.ndarray],
+                      prediction: PredictionOutcome | None = None):
+    """Chapter 3's main transition for the atlas (``atlas.TransitionRecord``): test accuracy over
+    training steps, the key-frequency restricted loss as its progress measure, chance and 1 as
+    floor and ceiling, and the chapter's answers to the three questions from its numbers
+    (predictable: whether ``prediction``, the frontier estimator, met its target; None without
+    it, since a fit after the fact predicts nothing). Threshold, steepness and R² are the
+    chapter's own ``fit`` (floor at chance, ceiling 1)."""
+    from .. import atlas
+    from ..checks.ch03 import MIN_DELAY, MIN_LEAD
+
+    steps = run.steps.astype(float)
+    keep = steps > 0
+    loss_lead = report.leads.get("test loss")
+    onset, memorized = report.test_jump_onset, report.memorized_step
+    if onset is None or memorized is None or loss_lead is None:
+        artefact = (None, "The run did not memorize and then jump, so the question of the "
+                          "metric does not arise.")
+    else:
+        loss_start = onset - loss_lead
+        late = loss_start / max(memorized, 1.0)
+        if late >= MIN_DELAY:
+            artefact = (False, f"Not the metric: the test loss, a continuous score, begins to "
+                               f"fall only at step {loss_start:,.0f}, {late:.0f}x the "
+                               f"memorization step, so the delay is in the network, not in "
+                               f"thresholding accuracy.")
+        else:
+            artefact = (None, f"The test loss begins to fall at step {loss_start:,.0f}, only "
+                              f"{late:.1f}x the memorization step: we could not show that a "
+                              f"continuous score has the same delay.")
+    lead_r = report.leads.get("restricted loss")
+    if lead_r is not None and lead_r >= MIN_LEAD:
+        hidden = (True, f"Yes: the key-frequency restricted loss leads the test-accuracy jump "
+                        f"by {lead_r:,.0f} steps.")
+    else:
+        shown = "no lead" if lead_r is None else f"a lead of {lead_r:,.0f} steps"
+        hidden = (False, f"Not shown: the restricted loss has {shown} (the rule asks for "
+                         f"{MIN_LEAD:,.0f}).")
+    lo, hi = fit.intervals["threshold"]
+    described = (f"After the fact a logistic in log-step describes the jump (R² {fit.r2:.3f} "
+                 f"against {fit.linear.r2:.3f} for a line; midpoint {fit.threshold:,.0f}, 95% "
+                 f"interval [{lo:,.0f}, {hi:,.0f}]).")
+    predictable = ((None, described + " No prediction before the jump was attempted.")
+                   if prediction is None else
+                   (prediction.met, described + " Before the jump: " + prediction.sentence()))
+    printed = {"ch03_memorized": format(memorized or float("nan"), ",.0f"),
+               "ch03_grokked": format(report.grokked_step or float("nan"), ",.0f"),
+               "ch03_threshold": format(fit.threshold, ",.0f"),
+               "ch03_steepness": format(fit.steepness, ".1f")}
+    if lead_r is not None:
+        printed["ch03_restricted_lead"] = format(lead_r, ",.0f")
+    made = atlas.transition_record(
+        chapter="03_grokking", phenomenon="grokking", parameter="training step", unit="steps",
+        x=steps[keep], metric=run["test_acc"][keep], metric_name="test accuracy",
+        floor=1.0 / run.setup.p, ceil=1.0, progress=measures["restricted_loss"][keep],
+        progress_name="restricted loss (key frequencies)",
+        answers={"metric_artefact": artefact, "hidden_progress": hidden,
+                 "predictable": predictable},
+        printed=printed, fit=False,
+        notes=f"{run.setup.name} setup, p = {run.setup.p}, weight decay "
+              f"{run.setup.weight_decay:g}, train fraction {run.setup.train_frac:g}.")
+    k_lo, k_hi = fit.intervals["steepness"]
+    return replace(made, threshold=float(fit.threshold), threshold_interval=(float(lo), float(hi)),
+                   steepness=float(fit.steepness), steepness_interval=(float(k_lo), float(k_hi)),
+                   r2=float(fit.r2), r2_linear=float(fit.linear.r2))
+
+
+@dataclass(frozen=True)
+class PredictionOutcome:
+    """The frontier estimator on the grid: predicted and measured grokking steps per run (keys
+    (weight decay, train fraction)), against the tolerance."""
+
+    predicted: dict[tuple[float, float], float | None]
+    measured: dict[tuple[float, float], float | None]
+    tolerance: float
+    critical_norm: float
+
+    def errors(self) -> dict[tuple[float, float], float]:
+        """|predicted / measured - 1| for the runs that grokked and got a prediction."""
+        return {k: abs(self.predicted[k] / m - 1) for k, m in self.measured.items()
+                if m is not None and self.predicted[k] is not None}
+
+    @property
+    def within(self) -> int:
+        return sum(e <= self.tolerance for e in self.errors().values())
+
+    @property
+    def met(self) -> bool:
+        """Every run that grokked got a prediction within the tolerance."""
+        grokked = [k for k, m in self.measured.items() if m is not None]
+        return bool(grokked) and self.within == len(grokked)
+
+    def sentence(self) -> str:
+        errors = self.errors()
+        n = sum(m is not None for m in self.measured.values())
+        worst = max(errors.values()) if errors else float("nan")
+        median = float(np.median(list(errors.values()))) if errors else float("nan")
+        if self.met:
+            return (f"Target met: the weight-norm estimator predicted all {n} grokking steps "
+                    f"within {self.tolerance:.0%} (median error {median:.0%}, worst {worst:.0%}).")
+        return (f"Target not met: the weight-norm estimator predicted {self.within} of {n} "
+                f"grokking steps within {self.tolerance:.0%} (median error {median:.0%}, worst "
+                f"{worst:.0%}): the norm at which a run generalizes is not one number across "
+                f"weight decays and train fractions, and the plateau's decay rate is not the "
+                f"early one.")
+
+
+def prediction_outcome(main: GrokkingRun, grid: dict[tuple[float, float], GrokkingRun],
+                       window: int = PREDICTION_WINDOW) -> PredictionOutcome:
+    """``predict_grok_step`` for every grid run, with the main run's critical norm."""
+    norm = critical_norm(main)
+    return PredictionOutcome(
+        predicted={k: predict_grok_step(g, norm, window) for k, g in grid.items()},
+        measured={k: grokking_report(g).grokked_step for k, g in grid.items()},
+        tolerance=PREDICTION_TOLERANCE, critical_norm=norm)
