@@ -66,10 +66,16 @@ import numpy as np
 import torch
 from IPython.display import HTML
 
+from emergence_lib.atlas import write_record
 from emergence_lib.checks.ch04 import induction_verdict
 from emergence_lib.course import glue
 from emergence_lib.detect import detect_transition, first_crossing, lead
-from emergence_lib.exercises.ch04 import check_prefix_matching, check_transition_step
+from emergence_lib.exercises.ch04 import (
+    check_control_prediction,
+    check_distance_verdict,
+    check_prefix_matching,
+    check_transition_step,
+)
 from emergence_lib.fit import fit_logistic
 from emergence_lib.gating import gating_ratio
 from emergence_lib.plotting import frame_slider, use_house_style
@@ -106,7 +112,8 @@ print(setup)
 # Why a random period? With a fixed one (say 16), the model could learn "copy the token 15
 # positions back" from position embeddings alone, without looking at token content at all; the
 # loss drops, but no induction head forms. A random period forces the model to *search* the
-# context by content. (An exercise below asks you to predict what happens with a fixed offset.)
+# context by content. (An exercise below tests whether the trained model copies equally well at
+# every distance.)
 #
 # For evaluation we use a cleaner version: a random block of 32 tokens repeated once. The model
 # is trained on all positions with the ordinary next-token loss.
@@ -142,7 +149,8 @@ print(f"held-out text-like set: {tuple(text_tokens.shape)} tokens, "
 # weights. All numbers live in `emergence_lib.recipes.induction`.
 
 # %%
-run = recipe.train_induction(setup, SEED, checkpoint=f".cache/ch04_v2_2L_{mode}_seed{SEED}.pt")
+run = recipe.train_induction(setup, SEED, checkpoint=f".cache/ch04_v2_2L_{mode}_seed{SEED}.pt",
+                             progress=not FAST)
 history, model = run.history, run.model.eval()
 steps = history["step"]
 print(f"{count_parameters(model):,} parameters; trained {steps[-1]:,} steps"
@@ -608,7 +616,8 @@ print(patch_sentence)
 # %%
 control = recipe.train_induction(recipe.control(setup), SEED, snapshots=False,
                                  log_every=setup.control_log_every,
-                                 checkpoint=f".cache/ch04_v2_1L_{mode}_seed{SEED}.pt")
+                                 checkpoint=f".cache/ch04_v2_1L_{mode}_seed{SEED}.pt",
+                                 progress=not FAST)
 ch = control.history
 fig, ax = plt.subplots(figsize=(7, 3.8))
 ax.plot(steps, history["copy_loss"], label="2 layers", color="C1")
@@ -762,7 +771,7 @@ plt.show()
 # %% [markdown]
 # ## Exercises
 #
-# ```{exercise} Write the prefix-matching score
+# ```{exercise} Write the prefix-matching score, and predict the control
 # :label: ex-04-prefix-matching
 #
 # **Persona:** CS student · **Difficulty:** ★☆☆ · **Time:** 20 min
@@ -771,6 +780,11 @@ plt.show()
 # query at position $t$) and the `tokens` ($T$ ids), return its prefix-matching score: for each
 # position $t$ that has at least one earlier position $s \le t$ with `tokens[s - 1] == tokens[t]`,
 # sum the attention from $t$ to all such $s$; average these sums over those positions.
+#
+# Then predict, in nats, where the one-layer control's copy loss ends on the evaluation set (a
+# block of 32 random tokens repeated once). Reason from what a single layer can and cannot see,
+# write the number into `predicted_control_loss`, and the checker compares it with the run
+# (tolerance ±0.35 nats).
 # ```
 
 # %%
@@ -778,6 +792,8 @@ def prefix_matching(pattern: np.ndarray, tokens: np.ndarray) -> float:
     """pattern (T, T), tokens (T,) -> the mean attention to 'the token after an earlier copy'."""
     raise NotImplementedError
 
+
+predicted_control_loss = ...  # your prediction, in nats
 
 # %% [markdown] tags=["solution"]
 # ```{solution-start} ex-04-prefix-matching
@@ -795,58 +811,92 @@ def prefix_matching(pattern: np.ndarray, tokens: np.ndarray) -> float:
     return float(np.mean(sums))
 
 
+# One layer's keys hold only their own token and position, so no head can look for "the token
+# after my earlier copy". What it can do is attend to every earlier token and boost each of them:
+# a uniform bet over the block's 32 distinct tokens, whose loss is ln 32.
+predicted_control_loss = math.log(setup.eval_block)
+
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
 # ```
 
 # %%
-check_prefix_matching(prefix_matching);
+check_prefix_matching(prefix_matching)
+check_control_prediction(predicted_control_loss, control_end);
 
 # %% [markdown]
-# ```{exercise} The fixed-offset shortcut
-# :label: ex-04-fixed-offset
+# ```{exercise} Measure, export and reload the induction model
+# :label: ex-04-deploy
 #
 # **Persona:** applied engineer · **Difficulty:** ★★☆ · **Time:** 30 min
 #
-# A colleague builds the training data with a *fixed* period, `min_period = max_period = 16`,
-# because it is simpler. Predict before running: will the copy loss on the evaluation set
-# (period 32) drop? Will a previous-token head form? Then train it (`recipe.fixed_offset(setup)`
-# gives the recipe; a few hundred steps are enough) and check your predictions with the
-# progress measures. What would you add to a data pipeline's tests to catch this kind of
-# shortcut?
+# Take the chapter's trained two-layer model. (1) Measure one training step (forward, backward,
+# AdamW) on a copy of it, and one forward pass over the evaluation set, with
+# `emergence_lib.bench.measure_step`: steps per second, the memory torch allocates per call and
+# the Python-side peak. (2) Export it with `emergence_lib.export.export_model` (torch.export),
+# save it, load it back, and show that the reloaded program gives the same logits on the
+# evaluation set (print the largest difference; it should be 0). (3) The exported program must
+# refuse what the model refuses: feed it a token id outside the vocabulary and show that it
+# raises. A colleague wants to build training data with one fixed period to "simplify" the
+# pipeline: what test would you add so that a positional shortcut (copying from a fixed offset,
+# which no induction head needs) cannot ship unnoticed?
 # ```
 
 # %% [markdown] tags=["solution"]
-# ```{solution-start} ex-04-fixed-offset
+# ```{solution-start} ex-04-deploy
 # :class: dropdown
 # ```
 
 # %% tags=["solution"]
-shortcut = recipe.fixed_offset(setup)
-fixed = recipe.train_induction(shortcut, SEED, steps=recipe.FIXED_OFFSET_STEPS, snapshots=False,
-                               log_every=100, text=False,
-                               checkpoint=f".cache/ch04_v2_fixed_{mode}_seed{SEED}.pt")
-fh = fixed.history
-same_period, same_mask = periodic_sequences(setup.n_eval, setup.n_ctx, setup.vocab,
-                                            shortcut.min_period, shortcut.max_period,
-                                            torch.Generator().manual_seed(SEED + 1))
-with torch.no_grad():
-    train_copy = float(recipe.copy_loss(fixed.model.eval(), (same_period, same_mask)))
-print(f"after {fh['step'][-1]} steps with period {shortcut.min_period}: copy loss on "
-      f"period-{shortcut.min_period} sequences {train_copy:.2f}, on the period-"
-      f"{setup.eval_block} evaluation set {fh.final('copy_loss'):.2f} (ln V = {LN_V:.2f}); "
-      f"previous-token score {fh.final('prev_token_score'):.2f} (the 2-layer run: "
-      f"{history.final('prev_token_score'):.2f}), prefix-matching {fh.final('induction_score'):.2f}")
-learned = train_copy < LN_V / 2
-transfers = fh.final("copy_loss") < LN_V / 2
-print(("The model learned to copy at the training period" if learned else
-       "The model did not learn to copy at the training period")
-      + (" and the skill transfers to period 32." if transfers else
-         ", but the skill does not transfer to period 32: a positional shortcut."))
-# With one period the model can learn "copy the token 15 positions back" from the position
-# embeddings alone: the loss on its own data drops, no previous-token head forms, and the model
-# fails on evaluation sequences with a different period. Test a model on data whose nuisance
-# variables (here, the period) differ from training, and check the mechanism, not just the loss.
+import copy
+
+from emergence_lib.bench import measure_step
+from emergence_lib.export import check_roundtrip, export_model, load_exported, save_exported
+
+student_copy = copy.deepcopy(model).train()
+optimizer = torch.optim.AdamW(student_copy.parameters(), lr=setup.lr)
+train_batch = periodic_sequences(setup.batch_size, setup.n_ctx, setup.vocab, setup.min_period,
+                                 setup.max_period, torch.Generator().manual_seed(SEED))
+
+
+def training_step() -> None:
+    """One AdamW step of the copy on a fixed batch (the chapter's model is left alone)."""
+    loss = recipe.lm_loss(student_copy, train_batch)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
+def evaluation_pass() -> torch.Tensor:
+    with torch.no_grad():
+        return model(eval_tokens)
+
+
+train_cost = measure_step(training_step, repeats=5, warmup=1)
+eval_cost = measure_step(evaluation_pass, repeats=5, warmup=1)
+tokens_per_step = setup.batch_size * setup.n_ctx
+print(f"training step ({setup.batch_size} x {setup.n_ctx} tokens): {train_cost.summary()}; "
+      f"{tokens_per_step * train_cost.per_second:,.0f} tokens/s")
+print(f"evaluation pass ({len(eval_tokens)} x {eval_tokens.shape[1]} tokens): "
+      f"{eval_cost.summary('passes')}")
+
+path = save_exported(export_model(model, eval_tokens[:4]), ".cache/ch04_model.pt2")
+reloaded = load_exported(path)
+difference = check_roundtrip(model, reloaded, eval_tokens)
+print(f"exported to {path} ({path.stat().st_size / 1024:.0f} KiB), reloaded: max |logit "
+      f"difference| on the evaluation set = {difference:g}")
+assert difference <= 1e-6, "the reloaded program does not reproduce the model"
+try:
+    reloaded.module()(torch.full((1, 8), setup.vocab))
+    refused = False
+except Exception as err:  # noqa: BLE001 - any refusal will do; report which one
+    refused = True
+    print(f"an out-of-vocabulary id is refused: {type(err).__name__}")
+assert refused, "the exported program accepted a token id outside the vocabulary"
+# The test for the pipeline: evaluate on data whose nuisance variable (the period) differs from
+# training, e.g. a period outside the training set, and check the mechanism as well as the loss
+# (a prefix-matching head above recipe.INDUCTION_THRESHOLD). recipe.fixed_offset(setup) builds
+# the fixed-period recipe if you want to train the shortcut and watch the test catch it.
 
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
@@ -860,8 +910,8 @@ print(("The model learned to copy at the training period" if learned else
 #
 # Write `transition_step(steps, copy_loss, vocab)`: the first step at which the copy loss falls
 # below half of $\ln V$ *and stays there*, interpolated linearly between logged steps (`nan` if
-# never). Then measure how the phase-change step depends on the number of heads (1, 2, 4) or
-# on the width (32, 64, 128), with 3 seeds each, and report the spread across seeds.
+# never). With more compute, measure how the phase-change step depends on the number of heads
+# (1, 2, 4) or on the width (32, 64, 128), with 3 seeds each, and report the spread across seeds.
 # ```
 
 # %%
@@ -902,6 +952,109 @@ print(f"this run: phase change at step {this_run:.0f}")
 
 # %%
 check_transition_step(transition_step);
+
+# %% [markdown]
+# ```{exercise} Does the circuit care how far back the copy is?
+# :label: ex-04-repeat-distance
+#
+# **Persona:** applied researcher · **Difficulty:** ★★☆ · **Time:** 40 min
+#
+# An induction head finds the earlier copy by its *content*, so the trained model should copy
+# equally well whether the copy is 8 or 32 positions back; a positional shortcut would not.
+# Hypothesis, fixed before running: *the copy loss does not depend on the distance to the copy*,
+# meaning that its slope against $\log_2$ of the distance (nats per doubling) has a 95% bootstrap
+# interval inside $\pm$`recipe.DISTANCE_EQUIVALENCE`. Run the sweep
+# `recipe.copy_loss_by_distance(model, setup)` (blocks of `recipe.DISTANCE_BLOCKS` tokens
+# repeated once, two held-out evaluation seeds; blocks 4 and 6 are shorter than any training
+# period), fit the slope with `emergence_lib.exercises.ch04.distance_slope`, and set `verdict`
+# to `True` (independent) or `False`. One trained model is measured, so the interval covers the
+# evaluation sequences, not training seeds.
+# ```
+
+# %%
+verdict = ...  # True: the copy loss does not depend on the distance; False: it does
+
+# %% [markdown] tags=["solution"]
+# ```{solution-start} ex-04-repeat-distance
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+from emergence_lib.exercises.ch04 import distance_independent, distance_slope
+
+by_distance = recipe.copy_loss_by_distance(model, setup).numpy()      # (blocks, sequences)
+slope, slope_lo, slope_hi = distance_slope(recipe.DISTANCE_BLOCKS, by_distance,
+                                           n_boot=recipe.DISTANCE_BOOT, seed=SEED)
+for block, row in zip(recipe.DISTANCE_BLOCKS, by_distance, strict=True):
+    print(f"copy {block:2d} positions back: copy loss {row.mean():.3f} nats")
+verdict = distance_independent((slope_lo, slope_hi), recipe.DISTANCE_EQUIVALENCE)
+print(f"slope {slope:+.3f} nats per doubling, 95% interval [{slope_lo:+.3f}, {slope_hi:+.3f}] "
+      f"(band +-{recipe.DISTANCE_EQUIVALENCE}): "
+      + ("the copy loss does not depend on the distance, within the band."
+         if verdict else "the hypothesis is not supported: the interval leaves the band."))
+means = by_distance.mean(1)
+best, worst = (recipe.DISTANCE_BLOCKS[i] for i in (np.argmin(means), np.argmax(means)))
+trained = setup.min_period <= best <= setup.max_period
+print(f"It copies best {best} positions back ({means.min():.2f} nats), worst {worst} back "
+      f"({means.max():.2f}); the best distance lies {'inside' if trained else 'outside'} the "
+      f"training periods ({setup.min_period}-{setup.max_period}). A slope summarises the trend; "
+      "it is not a model of this curve, so read the losses too.")
+
+# %% [markdown] tags=["solution"]
+# ```{solution-end}
+# ```
+
+# %%
+check_distance_verdict(verdict, model, setup);
+
+# %% [markdown]
+# ```{exercise} Forecast the phase change from the plateau
+# :label: ex-04-forecast
+#
+# **Persona:** frontier researcher · **Difficulty:** ★★★ · **Time:** 90 min
+#
+# The token-matching score climbs during the plateau. Is that enough to say *when* the drop will
+# come? Open question, with a target: using only the logged rows up to the copy loss's onset
+# (10% of the drop), predict the step of the drop's midpoint within
+# `recipe.FORECAST_TOLERANCE` (30%) of the measured one. A reference attempt: fit a logistic in
+# log-step to the token-matching score of the circuit on those rows (`fit.fit_logistic`, floor
+# and ceiling free) and take its midpoint as the forecast, on the idea that the two heads become
+# useful, and the loss drops, once their composition is halfway built. Say whether it met the
+# target, and why a fit to the rising part of a curve is poorly determined. Can you do better
+# with a model of the plateau's dynamics (e.g. the product of the two heads' scores)?
+# ```
+
+# %% [markdown] tags=["solution"]
+# ```{solution-start} ex-04-forecast
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+from emergence_lib.exercises.ch04 import forecast_error
+
+seen = (steps > 0) & (steps <= onset)
+try:
+    early_fit = fit_logistic(steps[seen], kmatch[seen], n_boot=recipe.FORECAST_BOOT, seed=SEED)
+    forecast = early_fit.threshold
+    f_lo, f_hi = early_fit.intervals["threshold"]
+    spread = f"bootstrap interval {f_lo:,.0f}-{f_hi:,.0f}"
+except (ValueError, RuntimeError) as err:  # too few points before the onset, or no fit
+    forecast, spread = math.nan, f"no fit: {err}"
+error = forecast_error(forecast, midpoint)
+met = error <= recipe.FORECAST_TOLERANCE
+print(f"{seen.sum()} logged rows up to the onset (step {onset:,.0f}); forecast midpoint "
+      f"{forecast:,.0f} ({spread}), measured {midpoint:,.0f}: relative error {error:.0%}")
+print(("Target met: the token-matching score's own midpoint, fitted before the drop began, "
+       f"lands within {recipe.FORECAST_TOLERANCE:.0%} of the drop's midpoint in this run (one "
+       "seed: a coincidence is not ruled out).") if met else
+      (f"Target not met: the forecast misses by more than {recipe.FORECAST_TOLERANCE:.0%}. A "
+       "logistic fitted to the rising half of a curve does not know where it will level off, "
+       "so its midpoint is poorly determined (see the interval); a forecast needs a model "
+       "of why the climb accelerates, not a curve fit."))
+
+# %% [markdown] tags=["solution"]
+# ```{solution-end}
+# ```
 
 # %% [markdown]
 # ```{exercise} Why does LayerNorm stop the circuit here?
@@ -966,6 +1119,32 @@ result = induction_verdict(
     icl_score=icl, icl_control=icl_control)
 glue("ch04_verdict", result.sentence)
 print(result.sentence)
+
+# %% [markdown]
+# ### For the atlas
+#
+# This chapter's main transition, the copy loss's drop along the training step with the
+# token-matching score as its progress measure, recorded for the atlas chapter
+# (`emergence_lib.atlas` writes `04_induction_heads.atlas.json` next to this notebook).
+
+# %%
+printed = {key: text for key, text in [
+    ("ch04_drop_onset", f"{onset:,.0f}"), ("ch04_drop_mid", f"{midpoint:,.0f}"),
+    ("ch04_drop_finish", f"{finish:,.0f}"), ("ch04_match_lead", f"{match_lead:,.0f}"),
+    ("ch04_fit_k", f"{two.steepness:.1f}"), ("ch04_fit_k_ci", f"[{k_lo:.1f}, {k_hi:.1f}]"),
+    ("ch04_fit_xc", f"{two.threshold:,.0f}"), ("ch04_fit_r2", f"{two.r2:.3f}"),
+    ("ch04_line_r2", f"{two.linear.r2:.3f}"), ("ch04_start_loss", f"{start_loss:.2f}"),
+    ("ch04_end_loss", f"{end_loss:.2f}")]}
+atlas_record = recipe.transition_record(history, setup, pair=pair_name, drop=drop,
+                                        match_lead=match_lead, fit=two, verdict=result,
+                                        printed=printed, seed=SEED)
+path = write_record(atlas_record)
+print(f"wrote {path}: {atlas_record.phenomenon} along the {atlas_record.parameter}, midpoint "
+      + (f"{atlas_record.midpoint:,.0f}" if atlas_record.midpoint else "not detected")
+      + f" (relative width {atlas_record.relative_width or float('nan'):.2f})")
+print("  " + "; ".join(f"{q.replace('_', ' ')}: "
+                       + {True: "yes", False: "no", None: "not decided"}[a.answer]
+                       for q, a in atlas_record.answers.items()))
 
 # %% [markdown]
 # ```{admonition} Key takeaways

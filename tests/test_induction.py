@@ -123,6 +123,20 @@ def test_measures_ablation_and_patching_run_on_a_model():
     assert set(composition_measures(model)) == {f"{k}_L0H{a}_L1H{b}" for k in ("kcomp", "kmatch")
                                                 for a in (0, 1) for b in (0, 1)}
     assert abs(out["copy_loss"] - math.log(10)) < 0.05  # untrained: uniform guess
+    # the unchecked fast path scores exactly what the checked public functions score
+    cache: dict = {}
+    logits = model(tokens, cache=cache)
+    assert out["copy_loss"] == float(masked_loss(logits, tokens, mask))
+    for layer in range(2):
+        prev = previous_token_score(cache[f"attn{layer}"])
+        prefix = prefix_matching_score(cache[f"attn{layer}"], tokens)
+        for head in range(2):
+            assert out[f"prev_token_L{layer}H{head}"] == float(prev[head])
+            assert out[f"prefix_L{layer}H{head}"] == float(prefix[head])
+    text_tokens, text_mask = text_like_sequences(8, 12, 10, generator=None)
+    text = text_icl_measures(model, text_tokens, text_mask, early=1, late=10)
+    per_position = per_position_loss(model(text_tokens), text_tokens)
+    assert text["text_copy_loss"] == float(per_position[text_mask[:, :-1]].mean())
     losses = ablation_losses(model, tokens, mask, mode="zero")
     assert set(losses) == {(), (0, 0), (0, 1), (1, 0), (1, 1)}
     assert isinstance(ablated_loss(model, tokens, mask, [(1, 0), (1, 1)]), float)

@@ -9,7 +9,7 @@ import torch
 
 from ..detect import first_crossing
 from ..progress.attention import prefix_matching_score
-from .core import CheckResult, check_function
+from .core import CheckResult, check_function, check_number, check_verdict
 
 
 def _cases_prefix() -> list[dict]:
@@ -81,3 +81,74 @@ def check_transition_step(student: Callable[[np.ndarray, np.ndarray, int], float
     ]
     return check_function(student, transition_step_reference, cases, name="transition_step",
                           rtol=1e-4, hints=hints)
+
+
+# --- CS student: a prediction checked against the run ---
+
+def check_control_prediction(answer: object, control_end: float) -> CheckResult:
+    """CS-student prediction: the copy loss the one-layer control ends at (nats), within
+    0.35 nats of the run's."""
+    return check_number(
+        answer, control_end, name="predicted_control_loss", atol=0.35, unit="nats",
+        explain="A single layer cannot know which token came before a key, so it cannot find the "
+                "copy; the best it can do is spread its bet evenly over the distinct tokens "
+                "already in the context. How many are there in a block, and what is the loss "
+                "of a uniform guess among them?")
+
+
+# --- applied researcher: does the copy loss depend on the distance to the copy? ---
+
+def distance_slope(blocks: object, losses: object, n_boot: int = 200, seed: int = 0
+                   ) -> tuple[float, float, float]:
+    """Slope of the mean copy loss against log2(block) (nats per doubling of the distance) and
+    its 95% bootstrap interval: blocks (X,), losses (X, N) per-sequence copy losses; each
+    bootstrap draw resamples the N sequences of every block."""
+    x = np.log2(np.asarray(blocks, dtype=float))
+    y = np.asarray(losses, dtype=float)
+    if y.ndim != 2 or y.shape[0] != len(x) or y.shape[1] < 2 or len(x) < 2:
+        raise ValueError(f"losses must have shape (len(blocks), N) with N >= 2 and >= 2 blocks, "
+                         f"got {y.shape} for {len(x)} blocks")
+    slope = float(np.polyfit(x, y.mean(1), 1)[0])
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, y.shape[1], size=(n_boot, *y.shape))          # (n_boot, X, N)
+    means = np.take_along_axis(y[None], picks, axis=2).mean(2)            # (n_boot, X)
+    draws = np.polyfit(x, means.T, 1)[0]                                  # (n_boot,)
+    lo, hi = np.percentile(draws, [2.5, 97.5])
+    return slope, float(lo), float(hi)
+
+
+def distance_independent(interval: tuple[float, float], equivalence: float) -> bool:
+    """Is the copy loss independent of the distance? True when the slope's whole interval lies
+    inside +-``equivalence`` nats per doubling (an interval that merely contains 0 is not
+    enough: a wide one contains every answer)."""
+    lo, hi = interval
+    return bool(-equivalence <= lo and hi <= equivalence)
+
+
+def check_distance_verdict(answer: object, model: torch.nn.Module, recipe: object
+                           ) -> CheckResult:
+    """Applied-researcher verdict on "the copy loss does not depend on the distance to the
+    copy": True or False, against the reference sweep of ``recipes.induction`` on ``model``."""
+    from ..recipes import induction
+
+    if answer is None or answer is Ellipsis:       # no reference run needed to say so
+        return check_verdict(answer, None, name="verdict")
+    losses = induction.copy_loss_by_distance(model.eval(), recipe)
+    _, lo, hi = distance_slope(induction.DISTANCE_BLOCKS, losses.numpy(),
+                               n_boot=induction.DISTANCE_BOOT)
+    equivalence = induction.DISTANCE_EQUIVALENCE
+    reference = distance_independent((lo, hi), equivalence)
+    return check_verdict(
+        answer, reference, name="verdict",
+        explain=f"The reference sweep's slope interval is [{lo:+.3f}, {hi:+.3f}] nats per "
+                f"doubling and the hypothesis allows +-{equivalence}: the verdict is True only "
+                f"when the whole interval lies inside that band.")
+
+
+# --- frontier researcher: forecasting the drop from the plateau ---
+
+def forecast_error(predicted: float, observed: float) -> float:
+    """Relative error |predicted - observed| / observed of a forecast step (inf if none)."""
+    if predicted is None or not np.isfinite(predicted) or observed <= 0:
+        return float("inf")
+    return float(abs(predicted - observed) / observed)

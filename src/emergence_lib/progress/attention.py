@@ -52,6 +52,11 @@ def previous_token_score(pattern: torch.Tensor) -> torch.Tensor:
     pattern = _check_pattern(pattern)
     if pattern.shape[-1] < 2:
         raise ValueError("pattern needs at least 2 positions for a previous-token score")
+    return _previous_token(pattern)
+
+
+def _previous_token(pattern: torch.Tensor) -> torch.Tensor:
+    """``previous_token_score`` without the checks (for patterns the model just made)."""
     return pattern.diagonal(offset=-1, dim1=-2, dim2=-1).mean(dim=(0, 2))  # (H,)
 
 
@@ -65,15 +70,27 @@ def prefix_matching_score(pattern: torch.Tensor, tokens: torch.Tensor) -> torch.
     if tuple(tokens.shape) != (B, T):
         raise ValueError(f"tokens must have shape {(B, T)} to match pattern, "
                          f"got {tuple(tokens.shape)}")
-    # target[b, t, s] = tokens[b, s - 1] == tokens[b, t], for 1 <= s <= t
+    target = prefix_targets(tokens)
+    if not target.any():
+        raise ValueError("no position in tokens repeats an earlier token: use sequences with "
+                         "repeats (e.g. tasks.repeated_sequences)")
+    return _prefix_matching(pattern, target)
+
+
+def prefix_targets(tokens: torch.Tensor) -> torch.Tensor:
+    """The keys an induction head should attend to: tokens (B, T) -> (B, T, T) bool,
+    target[b, t, s] = tokens[b, s - 1] == tokens[b, t] for 1 <= s <= t."""
+    B, T = tokens.shape
     same = tokens[:, :, None] == tokens[:, None, :]                      # (B, T, T) [t, s]
     target = torch.zeros(B, T, T, dtype=torch.bool)
     target[:, :, 1:] = same[:, :, :-1]
-    target &= torch.ones(T, T, dtype=torch.bool).tril()                 # s <= t
+    return target & torch.ones(T, T, dtype=torch.bool).tril()           # s <= t
+
+
+def _prefix_matching(pattern: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``prefix_matching_score`` from precomputed ``prefix_targets`` (B, T, T), without the
+    checks: pattern (B, H, T, T) -> (H,)."""
     has_target = target.any(-1)                                          # (B, T)
-    if not has_target.any():
-        raise ValueError("no position in tokens repeats an earlier token: use sequences with "
-                         "repeats (e.g. tasks.repeated_sequences)")
     mass = (pattern * target[:, None]).sum(-1)                           # (B, H, T)
     return (mass * has_target[:, None]).sum(dim=(0, 2)) / has_target.sum()  # (H,)
 
@@ -220,7 +237,11 @@ def text_icl_measures(model: nn.Module, tokens: torch.Tensor, mask: torch.Tensor
     (Olsson et al.: loss at position ``late`` minus at ``early``), and the mean loss on the
     copyable (``text_copy_loss``) and the other (``text_fresh_loss``) positions."""
     tokens, mask = _check_tokens_mask(tokens, mask)
-    losses = per_position_loss(model(tokens), tokens)                   # (B, T - 1)
+    logits = model(tokens)                                              # (B, T, V)
+    if not torch.isfinite(logits).all():
+        raise ValueError("the model's logits contain NaN or infinite values")
+    losses = F.cross_entropy(logits[:, :-1].transpose(1, 2), tokens[:, 1:],
+                             reduction="none")                          # (B, T - 1)
     copyable = mask[:, :-1]
     return {"icl_score": in_context_learning_score(losses, early, late),
             "text_copy_loss": float(losses[copyable].mean()),
@@ -235,15 +256,22 @@ def induction_measures(model: nn.Module, tokens: torch.Tensor, mask: torch.Tenso
     summaries ``prev_token_score`` (best layer-0 head) and ``induction_score`` (best head of
     the last layer)."""
     tokens, mask = _check_tokens_mask(tokens, mask)
+    target = prefix_targets(tokens)
+    if not target.any():
+        raise ValueError("no position in tokens repeats an earlier token: use sequences with "
+                         "repeats (e.g. tasks.repeated_sequences)")
     cache: dict = {}
     logits = model(tokens, cache=cache)
-    losses = per_position_loss(logits, tokens)
+    if not torch.isfinite(logits).all():
+        raise ValueError("the model's logits contain NaN or infinite values")
+    # the patterns come from the model (softmax of finite logits): score them unchecked
+    losses = F.cross_entropy(logits[:, :-1].transpose(1, 2), tokens[:, 1:], reduction="none")
     out = {"copy_loss": float(losses[mask[:, :-1]].mean())}
     n_layers = model.n_layers
-    prev0 = previous_token_score(cache["attn0"])
+    prev0 = _previous_token(cache["attn0"])
     for layer in range(n_layers):
-        prev = previous_token_score(cache[f"attn{layer}"])
-        prefix = prefix_matching_score(cache[f"attn{layer}"], tokens)
+        prev = _previous_token(cache[f"attn{layer}"])
+        prefix = _prefix_matching(cache[f"attn{layer}"], target)
         for head in range(len(prev)):
             out[f"prev_token_L{layer}H{head}"] = float(prev[head])
             out[f"prefix_L{layer}H{head}"] = float(prefix[head])

@@ -7,11 +7,17 @@ import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from .._validate import check_int
+from ..atlas import TransitionRecord
+from ..atlas import transition_record as atlas_record
+from ..checks import Verdict
+from ..detect import Transition
+from ..fit import LogisticFit
 from ..gating import attention_gate_logits, gating_chance, gating_maximum, gating_ratio
 from ..models import Transformer
 from ..progress.attention import (
@@ -79,8 +85,23 @@ CONTROL_LAYERS = 1  # the control: the same recipe with a single attention-only 
 
 # What counts as an induction head (head selection here; the check of checks.ch04 uses it too):
 INDUCTION_THRESHOLD = 0.5   # a last-layer head whose prefix-matching score exceeds this
-FIXED_OFFSET_STEPS = 300    # the fixed-offset exercise's run: the shortcut shows by then
+FIXED_OFFSET_STEPS = 300    # a fixed-offset run (``fixed_offset``): the shortcut shows by then
 FIXED_OFFSET_PERIOD = 16
+
+# The applied researcher's sweep (exercise ex-04-repeat-distance): the trained model's copy loss
+# on a block repeated once, against the block length (the distance back to the copy). Blocks 4
+# and 6 lie below the training periods (8-32); 32 is the longest that fits twice in n_ctx = 64.
+# Two held-out evaluation seeds of n_eval sequences each; "independent of the distance" means
+# the 95% bootstrap interval of the slope (nats per doubling of the distance) lies inside
+# +-DISTANCE_EQUIVALENCE (fixed before the sweep was run).
+DISTANCE_BLOCKS = (4, 6, 8, 12, 16, 24, 32)
+DISTANCE_SEEDS = (0, 1)
+DISTANCE_EQUIVALENCE = 0.1
+DISTANCE_BOOT = 200
+# The frontier exercise (ex-04-forecast): from the logged rows up to the copy-loss drop's onset
+# only, predict the step of the drop's midpoint; the target is this relative error.
+FORECAST_TOLERANCE = 0.30
+FORECAST_BOOT = 50
 
 
 def control(recipe: InductionRecipe = FAST) -> InductionRecipe:
@@ -310,3 +331,86 @@ def induction_gate(recipe: InductionRecipe, state: dict[str, torch.Tensor],
     attention = cache[f"attn{last}"][rows, :, torch.arange(tokens.shape[1]), target]  # (B,T,H)
     return {"gate_ratio": float(ratio.mean()), "gate_max": float(top.mean()),
             "gate_attention": float(attention[..., picked][focus].mean())}
+
+
+# --- the applied researcher's sweep: copy loss against the distance to the copy ---
+
+@torch.no_grad()
+def copy_loss_by_distance(model: nn.Module, recipe: InductionRecipe = FAST,
+                          blocks: tuple[int, ...] = DISTANCE_BLOCKS,
+                          seeds: tuple[int, ...] = DISTANCE_SEEDS) -> torch.Tensor:
+    """Per-sequence copy loss of ``model`` on blocks of each length in ``blocks`` repeated once,
+    ``recipe.n_eval`` sequences per evaluation seed: (len(blocks), len(seeds) * n_eval) nats."""
+    if not blocks or any(2 * b > recipe.n_ctx or b < 2 for b in blocks):
+        raise ValueError(f"blocks must be lengths in [2, {recipe.n_ctx // 2}] (a block repeated "
+                         f"once must fit in n_ctx={recipe.n_ctx}), got {blocks}")
+    if not seeds:
+        raise ValueError("seeds must hold at least one evaluation seed, got ()")
+    rows = []
+    for block in blocks:
+        per_seed = []
+        for seed in seeds:
+            generator = torch.Generator().manual_seed(50_000 + 1_000 * seed + block)
+            tokens, mask = repeated_sequences(recipe.n_eval, block, recipe.vocab, generator)
+            logits = model(tokens)                                   # (n, 2 * block, V)
+            loss = F.cross_entropy(logits[:, :-1].transpose(1, 2), tokens[:, 1:],
+                                   reduction="none")                 # (n, 2 * block - 1)
+            m = mask[:, :-1].float()
+            per_seed.append((loss * m).sum(1) / m.sum(1))            # (n,)
+        rows.append(torch.cat(per_seed))
+    return torch.stack(rows)
+
+
+# --- the atlas record (issue #18) ---
+
+def transition_record(history: History, recipe: InductionRecipe, *, pair: str,
+                      drop: Transition | None, match_lead: float, fit: LogisticFit,
+                      verdict: Verdict, printed: dict[str, str], seed: int = 0) -> TransitionRecord:
+    """Chapter 4's main transition for the atlas: the 2-layer model's copy loss (falling from
+    ln V) against the training step, with the token-matching score of the circuit ``pair``
+    ("L0H1_L1H0") as its progress measure. The chapter's own readings override the atlas's
+    defaults, so the record holds the numbers the chapter printed: ``drop`` (its
+    ``detect.Transition`` of the copy loss, on every logged step), ``match_lead``, and ``fit``
+    (its logistic, floor fixed at ln V). ``verdict``: the chapter's ``Verdict``, whose failed
+    conditions decide the three answers. Step 0 is left out (x must be > 0)."""
+    failed = {f.split(":")[0] for f in verdict.failures}
+    jump = not ({"plateau", "phase change", "steeper than the control"} & failed)
+    hidden = "composition leads" not in failed
+    fitted = "logistic beats a line" not in failed
+    n = verdict.numbers
+    answers = {
+        "metric_artefact": (
+            False if jump else None,
+            "No: the jump is in the copy loss itself, a smooth quantity, and it is steeper than "
+            "the one-layer control's." if jump else
+            "Undecided: this run shows no phase change steeper than the control's."),
+        "hidden_progress": (
+            hidden,
+            f"Yes: the token-matching score of the circuit moved {match_lead:,.0f} steps "
+            f"before the copy loss." if hidden else
+            "No: the token-matching score did not lead the copy loss by the required margin."),
+        "predictable": (
+            fitted and hidden,
+            f"A logistic in log-step describes the drop (R^2 {n['logistic_r2']:.3f} vs "
+            f"{n['linear_r2']:.3f} for a line) and the token-matching score warns of it in "
+            f"advance (whether the step itself can be forecast from the plateau is the frontier "
+            f"exercise's question)."
+            if fitted and hidden else
+            "Not shown: the logistic does not beat a line, or no measure leads the drop."),
+    }
+    x = np.asarray(history["step"], dtype=float)[1:]
+    record = atlas_record(
+        chapter="04_induction_heads", phenomenon="induction heads",
+        parameter="training step", unit="steps", x=x,
+        metric=history["copy_loss"][1:], metric_name="copy loss (nats)",
+        floor=recipe.uniform_loss, progress=history[f"kmatch_{pair}"][1:],
+        progress_name=f"token-matching score {pair}", logistic=fit, answers=answers,
+        printed=printed, seed=seed,
+        notes="floor = ln V (the plateau), ceil = the last three logged points; the logistic is "
+              "the chapter's (floor fixed at ln V); onset, midpoint, finish and the lead are the "
+              "chapter's own, read on every logged step including step 0.")
+    if drop is None:                       # no drop detected: keep the atlas's own reading
+        return record
+    return replace(record, onset=float(drop.onset), midpoint=float(drop.midpoint),
+                   finish=float(drop.finish), relative_width=float(drop.relative_width),
+                   lead=float(match_lead) if math.isfinite(match_lead) else None)
