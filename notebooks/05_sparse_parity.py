@@ -837,17 +837,21 @@ main_verdict = hidden_progress(solved, plateau, jump, growth, leads["winf_pull_a
 glue("ch05_min_ratio", main_verdict.numbers["min_ratio_required"], "g")
 atlas_record = recipe.transition_record(main, member=0, logistic=logistics[0],
                                         loss_leads=bool(loss_leads.any()), hidden=main_verdict,
-                                        frontier=frontier_verdict, printed={}, seed=SEED)
+                                        frontier=frontier_verdict, printed={},
+                                        pull_away_lead=leads["winf_pull_away"][0], seed=SEED)
 atlas_numbers = {"ch05_atlas_onset": f"{atlas_record.onset:,.0f}",
                  "ch05_atlas_mid": f"{atlas_record.midpoint:,.0f}",
-                 "ch05_atlas_k": f"{atlas_record.steepness:.0f}"}
+                 "ch05_atlas_k": f"{atlas_record.steepness:.0f}",
+                 "ch05_atlas_lead": ("none" if atlas_record.lead is None
+                                     else f"{atlas_record.lead:,.0f}")}
 for key, text in atlas_numbers.items():
     glue(key, text)
 atlas_record = dataclasses.replace(atlas_record, printed=atlas_numbers)
 path = write_record(atlas_record)
 print(f"wrote {path}: seed {main.seeds[0]}'s accuracy leaves chance at step "
       f"{atlas_numbers['ch05_atlas_onset']}, halfway at {atlas_numbers['ch05_atlas_mid']}, "
-      f"logistic steepness {atlas_numbers['ch05_atlas_k']}")
+      f"logistic steepness {atlas_numbers['ch05_atlas_k']}; its secret weights pulled away "
+      f"{atlas_numbers['ch05_atlas_lead']} steps before the onset")
 print("  " + "; ".join(f"{q.replace('_', ' ')}: "
                        + {True: "yes", False: "no", None: "not decided"}[a.answer]
                        for q, a in atlas_record.answers.items()))

@@ -90,3 +90,7 @@ def test_transition_record_round_trips():
                                       hidden=failed, frontier=frontier, printed={}, smooth=3)
     assert record.answers["hidden_progress"].answer is False
     assert record.answers["metric_artefact"].answer is None
+    led = recipe.transition_record(run, member=0, logistic=fits[0], loss_leads=False,
+                                   hidden=hidden, frontier=frontier, printed={},
+                                   pull_away_lead=120.0, smooth=3)
+    assert led.lead == 120.0 and "pull-away" in led.notes

@@ -10,7 +10,7 @@ cluster (``EMERGENCE_DASK_SCHEDULER=tcp://host:8786``) without changing the chap
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -565,13 +565,16 @@ class SignedBits(nn.Module):
 
 def transition_record(run: ParityRun, *, member: int, logistic: LogisticFit, loss_leads: bool,
                       hidden: Verdict, frontier: Verdict, printed: dict[str, str],
-                      smooth: int = ONSET_SMOOTH, seed: int = 0) -> TransitionRecord:
+                      pull_away_lead: float | None = None, smooth: int = ONSET_SMOOTH,
+                      seed: int = 0) -> TransitionRecord:
     """Chapter 5's main transition for the atlas: one seed's (``member``) test accuracy along the
     SGD step, floor 0.5 (chance) and ceiling 1, onsets read off the running median of ``smooth``
     logged points; progress = its secret columns' ||W_t - W_0||_inf over the other columns'
     (the pull-away ratio). ``logistic``: the chapter's fit of that seed; ``loss_leads``: whether
     the hinge loss moved first on some seed; ``hidden``/``frontier``: the chapter's verdicts
-    (hidden progress on every seed; the n = 60 prediction)."""
+    (hidden progress on every seed; the n = 60 prediction). ``pull_away_lead``: the chapter's
+    lead of that seed's pull-away (``measure_leads``), which replaces the atlas's 10%-onset lead
+    of the ratio when given."""
     steps = np.asarray(run.steps, dtype=float)
     keep = steps > 0
     ratio = run.progress["winf_secret"][member] / np.maximum(run.progress["winf_other"][member],
@@ -599,5 +602,10 @@ def transition_record(run: ParityRun, *, member: int, logistic: LogisticFit, los
         logistic=logistic, answers=answers, printed=printed, seed=seed,
         notes=f"one seed of the main run (n = {run.task.ns[member]}, k = {run.k}); levels fixed "
               f"at chance and perfect; onsets on the running median of {smooth} logged points; "
-              "the logistic is the chapter's (floor and ceiling fixed).")
-    return record
+              "the logistic is the chapter's (floor and ceiling fixed)"
+              + ("; the lead is the chapter's: steps from the pull-away (the ratio staying "
+                 f"above {PULL_AWAY:g}) to accuracy's onset." if pull_away_lead is not None
+                 else "."))
+    if pull_away_lead is None:
+        return record
+    return replace(record, lead=float(pull_away_lead) if np.isfinite(pull_away_lead) else None)
