@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
@@ -68,13 +71,29 @@ class StepCost:
                 f"{self.python_peak_bytes / 2**10:.1f} KiB")
 
 
+@contextlib.contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null for the block: the profiler's C++ side (Kineto's
+    start/stop lines, an allocator warning) writes there, and a notebook shows fd 2."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def measure_step(fn: Callable[[], object], repeats: int = 10, warmup: int = 2) -> StepCost:
     """Time ``fn`` (median of ``repeats`` after ``warmup``) and measure its memory on one more
     call: torch's allocations from the profiler (profile_memory) and tracemalloc's peak."""
     seconds = time_per_call(fn, repeats=repeats, warmup=warmup)
     from torch.profiler import ProfilerActivity, profile
 
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+    with _stderr_silenced(), profile(activities=[ProfilerActivity.CPU],
+                                     profile_memory=True) as prof:
         fn()
     allocated = sum(max(int(e.self_cpu_memory_usage), 0) for e in prof.key_averages())
     tracemalloc.start()
