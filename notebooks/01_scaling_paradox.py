@@ -598,8 +598,8 @@ print(f"export -> save -> load: max |difference| on {len(batch)} problems = {dif
 assert difference == 0.0, "the reloaded program must give identical outputs"
 
 n_digits = recipe.N_DIGITS
-if importlib.util.find_spec("fastapi") is None or importlib.util.find_spec("uvicorn") is None:
-    print("FastAPI/uvicorn are not installed, so the service is skipped: "
+if any(importlib.util.find_spec(name) is None for name in ("fastapi", "uvicorn", "httpx")):
+    print("FastAPI, uvicorn or httpx is not installed, so the service is skipped: "
           "pip install 'emergence-lib[serve]' (in Colab: !pip install -q fastapi uvicorn httpx)")
 else:
     import httpx
@@ -632,10 +632,16 @@ else:
     for name, stats in latency.items():
         print(f"{name:>20}: p50 {stats['p50_ms']:.2f} ms, p95 {stats['p95_ms']:.2f} ms "
               f"({stats['n']} requests, {stats['errors']} errors)")
-# Read the numbers above rather than a rule: at these sizes a forward pass is a fraction of a
-# millisecond, so the HTTP round trip dominates the latency and crossing the threshold costs
-# parameters and memory far more than time. Timings on a shared machine are noisy: repeat them
-# on an idle one before you quote them.
+    (_, low), (_, high) = latency.items()
+    slower = high["p50_ms"] / low["p50_ms"]
+    print(f"crossing the threshold: {chosen.n_params / below.n_params:.1f}x the parameters, "
+          f"{slower:.1f}x the median latency" + (
+              ": the HTTP round trip, not the model, sets the latency at this size"
+              if slower < 1.5 else
+              ": more than the forward passes measured above explain, so repeat on an idle "
+              "machine before you quote it"))
+# A forward pass of either model is a fraction of a millisecond (the throughputs above), so on
+# an idle machine the HTTP round trip dominates; timings on a shared machine are noisy.
 
 # %% [markdown] tags=["solution"]
 # ```{solution-end}

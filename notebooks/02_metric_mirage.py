@@ -60,11 +60,20 @@ from IPython.display import HTML
 from emergence_lib import metrics
 from emergence_lib.checks import ch02 as checks
 from emergence_lib.course import glue
-from emergence_lib.exercises.ch02 import check_exact_match_from_positions, check_samples_needed
+from emergence_lib.exercises.ch02 import (
+    FRONTIER_TOLERANCE,
+    check_exact_match_from_positions,
+    check_length_verdict,
+    check_samples_needed,
+    check_widest_prediction,
+    length_sharpening,
+    steepness_prediction_met,
+)
 from emergence_lib.fit import fit_logistic
 from emergence_lib.plotting import frame_slider, use_house_style
 from emergence_lib.recipes import addition
 from emergence_lib.recipes import mirage as recipe
+from emergence_lib.tasks import addition_problems
 from emergence_lib.utils import configure_threads
 
 configure_threads()
@@ -94,7 +103,7 @@ use_house_style()
 setup = recipe.FAST if FAST else recipe.FULL
 seeds = tuple(SEED + s for s in setup["seeds"])
 family = addition.train_addition_family(setup["widths"], seeds, setup["splits"],
-                                        cache_dir=".cache")
+                                        steps=setup["steps"], cache_dir=".cache")
 params, scores = recipe.score_family(family)
 names = {"exact_match": "exact match", "token_accuracy": "per-token accuracy",
          "edit_distance": "edit distance (digits)", "brier": "Brier score",
@@ -581,12 +590,19 @@ for size, row in zip(sizes, by_size, strict=True):
 # (b) Write `exact_match_from_positions(position_accuracy)`: the last axis holds the accuracy
 # of each answer position; return the predicted exact match (one value per row) when positions
 # are independent. (c) Explain in one sentence why $\bar p^{\,L} \ge \prod_i p_i$.
+# (d) **Predict, then check:** from the last row of the per-position table above (the widest
+# model), predict its exact match by hand and write it into `widest_exact_prediction`; the cell
+# after the checker compares it with the measured exact match (within
+# {glue:text}`ch02_rule_max_gap`).
 # ```
 
 # %%
 def exact_match_from_positions(position_accuracy: np.ndarray) -> np.ndarray:
     """(..., L) accuracy of each answer position -> (...) predicted exact match."""
     raise NotImplementedError
+
+
+widest_exact_prediction = ...   # your number: the widest model's exact match, from its row
 
 
 # %% [markdown] tags=["solution"]
@@ -602,7 +618,8 @@ def exact_match_from_positions(position_accuracy: np.ndarray) -> np.ndarray:
 # (a) Independence: P(all right) = p * p * ... * p = p**L. The number of wrong digits is a sum
 # of L indicators, each with mean 1 - p, so its mean is L * (1 - p) (linearity of expectation,
 # no independence needed). (c) By the AM-GM inequality the geometric mean of the p_i is at most
-# their arithmetic mean; raise both to the power L.
+# their arithmetic mean; raise both to the power L. (d) Multiply the last row of the table:
+widest_exact_prediction = float(np.prod(by_size[-1]))
 
 
 # %% [markdown] tags=["solution"]
@@ -611,6 +628,8 @@ def exact_match_from_positions(position_accuracy: np.ndarray) -> np.ndarray:
 
 # %%
 check_exact_match_from_positions(exact_match_from_positions);  # noqa: E703
+widest_measured = float(scores["exact_match"][params == params.max()].mean())
+check_widest_prediction(widest_exact_prediction, widest_measured);  # noqa: E703
 
 # %% [markdown]
 # ```{exercise} What does an honest evaluation cost?
@@ -618,11 +637,14 @@ check_exact_match_from_positions(exact_match_from_positions);  # noqa: E703
 #
 # **Persona:** applied engineer · **Difficulty:** ★★☆ · **Time:** 30 min
 #
-# Your release gate must detect a capability with a 1% exact-match rate. Time each of the five
-# metrics on 50, 500 and 5,000 test answers for the widest model (`emergence_lib.bench`
-# `time_per_call`). Which metric dominates the cost, and how does it scale with $n$? Given the
-# test-set size that a 1% rate needs (next exercise), what does the gate cost per model, and
-# which metrics would you log in CI?
+# Your release gate must detect a capability with a 1% exact-match rate. (a) Measure, with
+# `emergence_lib.bench.measure_step`, the throughput (answers per second) and memory of each of
+# the five metrics on the widest model's 5,000 test answers, and of the model's own forward pass
+# on them. Which metric dominates the cost of an evaluation? (b) Export the widest model with
+# `emergence_lib.export.export_model`, save and reload it, and show that the reloaded program
+# gives identical logits (`check_roundtrip`) and therefore identical scores under every metric.
+# (c) Given the test-set size a 1% rate needs (next exercise), which metrics would you log in
+# CI?
 # ```
 
 # %% [markdown] tags=["solution"]
@@ -631,31 +653,47 @@ check_exact_match_from_positions(exact_match_from_positions);  # noqa: E703
 # ```
 
 # %% tags=["solution"]
-from emergence_lib.bench import time_per_call
-from emergence_lib.metrics import (
-    brier_score,
-    edit_distance,
-    exact_match,
-    log_prob_correct,
-    token_accuracy,
-)
+import torch
+
+from emergence_lib.bench import measure_step
+from emergence_lib.export import check_roundtrip, export_model, load_exported, save_exported
+from emergence_lib.metrics import score_predictions
 
 widest = max(family, key=lambda m: m.n_params)
 target = recipe.family_targets(widest.split)
-metric_fns = {"exact_match": lambda lg, y: exact_match(lg.argmax(-1), y),
-              "token_accuracy": lambda lg, y: token_accuracy(lg.argmax(-1), y),
-              "edit_distance": lambda lg, y: edit_distance(lg.argmax(-1), y),
-              "brier": brier_score, "log_prob": log_prob_correct}
-print(f"{'metric':>15} " + " ".join(f"{f'n={n} (ms)':>13}" for n in recipe.TEST_SIZES))
-for name, fn in metric_fns.items():
-    times = [time_per_call(lambda fn=fn, n=n: fn(widest.test_logits[:n], target[:n]),
-                           repeats=5, warmup=1) for n in recipe.TEST_SIZES]
-    print(f"{name:>15} " + " ".join(f"{t * 1e3:>13.3f}" for t in times))
-# Measured here: the probability metrics (Brier, log-probability: a softmax over every logit)
-# cost the most, then edit distance (a small dynamic programme per row); exact match and token
-# accuracy are cheapest. All grow linearly in n and take milliseconds at n = 5,000, far below
-# the cost of running the model. The gate should log all five: the smooth ones show progress
-# long before exact match moves.
+logits = widest.test_logits
+metric_fns = {"exact_match": lambda: metrics.exact_match(logits.argmax(-1), target),
+              "token_accuracy": lambda: metrics.token_accuracy(logits.argmax(-1), target),
+              "edit_distance": lambda: metrics.edit_distance(logits.argmax(-1), target),
+              "brier": lambda: metrics.brier_score(logits, target),
+              "log_prob": lambda: metrics.log_prob_correct(logits, target)}
+x_test = addition_problems(seed=widest.split).x_test
+model = widest.result.model.eval()
+
+
+def forward() -> torch.Tensor:
+    """The widest model on every test problem: (5000, 8) -> (5000, 5, 10)."""
+    with torch.no_grad():
+        return model(x_test)
+
+
+n = len(target)
+for name, fn in {**metric_fns, "model forward": forward}.items():
+    cost = measure_step(fn, repeats=5, warmup=1)
+    print(f"{name:>15}: {cost.per_second * n:>12,.0f} answers/s; " + cost.summary("calls"))
+program = load_exported(save_exported(export_model(model, x_test[:256], max_batch=len(x_test)),
+                                     ".cache/widest.pt2"))
+difference = check_roundtrip(model, program, x_test)
+with torch.no_grad():
+    same_scores = score_predictions(program.module()(x_test), target) == \
+        score_predictions(logits, target)
+print(f"export -> save -> load: max |logit difference| = {difference}; identical scores under "
+      f"all five metrics: {same_scores}")
+assert difference == 0.0 and same_scores
+# Read the throughputs above: the probability metrics (Brier, log-probability: a softmax over
+# every logit) and the model's forward pass are the expensive parts, the argmax metrics the
+# cheap ones, and all of them take milliseconds for 5,000 answers. The gate can afford to log
+# all five: the smooth ones show progress long before exact match moves.
 
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
@@ -670,14 +708,31 @@ for name, fn in metric_fns.items():
 # A model solves a task with probability `rate`. Write `samples_needed(rate, confidence)`: the
 # smallest number of independent test problems $n$ such that, with probability at least
 # `confidence`, the model solves at least one of them. Evaluate it for a 1% capability at 95%.
-# Then state a hypothesis about the smallest model of our family (for example "its exact match
-# is above 0.05%") and say how many test problems would test it, and whether 5,000 suffice.
+# Then **test a hypothesis about the metric's power on other models:** "on the same models,
+# grading more digits sharpens the curve: exact match on all 3 digits of a 2-digit sum is
+# steeper in log-size than exact match on 2 of them". The cell below reuses chapter 1's small
+# sweep (2-digit addition, 2 seeds, a short budget, through the same recipe; trained here if
+# chapter 1 did not run in this folder). Grade every model on 3 and on 2 digits
+# (`metrics.exact_match_any_positions`), fit both (`recipe.fit_metric(..., length=L)`), compute
+# the paired-bootstrap ratio k(3 digits) / k(2 digits) (`fit.steepness_ratio`), and set
+# `verdict = True` when its 95% interval lies above 1, `False` otherwise. (The reference run
+# gives {glue:text}`ch02_length_interval`.)
 # ```
 
 # %%
 def samples_needed(rate: float, confidence: float) -> int:
     """Smallest n with P(at least one success in n tries) >= confidence."""
     raise NotImplementedError
+
+
+small = addition.SMALL          # chapter 1's small sweep: 2-digit addition, 2 seeds
+small_family = addition.train_addition_family(
+    small["widths"], tuple(SEED + s for s in small["seeds"]), small["splits"],
+    steps=small["steps"], n_digits=small["n_digits"], n_train=small["n_train"],
+    n_test=small["n_test"], cache_dir=".cache", progress=not FAST)
+small_target = addition_problems(small["n_digits"], small["n_train"], small["n_test"],
+                                 seed=small["splits"][0]).y_test       # (1000, 3)
+verdict = ...   # True if grading 3 digits is steeper than grading 2, within the uncertainty
 
 
 # %% [markdown] tags=["solution"]
@@ -702,6 +757,21 @@ print(f"0.05% capability, 95% confidence: {samples_needed(0.0005, 0.95)} problem
 # (Wilson interval) takes on the order of 1,500 problems. 5,000 problems detect 0.06% at
 # 95%, so our smallest model's non-zero exact match is just at the edge of resolution.
 
+from emergence_lib.fit import steepness_ratio
+
+small_params = np.array([m.n_params for m in small_family], dtype=float)
+graded = {L: [metrics.exact_match_any_positions(m.test_logits.argmax(-1), small_target, L)
+              for m in small_family] for L in (3, 2)}
+by_graded = steepness_ratio(*(recipe.fit_metric(small_params, graded[L], "exact_match",
+                                                length=L, seed=SEED) for L in (3, 2)))
+print("k(3 digits) / k(2 digits) on the same 8 models: " + by_graded.summary())
+verdict = bool(by_graded.interval[0] > 1.0)
+print("grading more digits sharpens:", "supported within the uncertainty" if verdict else
+      "not shown: the interval reaches 1 or below")
+# What this does and does not show: the models are the same, so only the metric changed; the
+# small models never solve the task (exact match stays at a few percent), so the fits describe
+# the low tail of the curve, and 8 models (2 seeds) make the interval wide.
+
 
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
@@ -709,6 +779,9 @@ print(f"0.05% capability, 95% confidence: {samples_needed(0.0005, 0.95)} problem
 
 # %%
 check_samples_needed(samples_needed);  # noqa: E703
+reference = length_sharpening(small_family, small_target, short=2, seed=SEED)
+glue("ch02_length_interval", "[{:.2f}, {:.2f}]".format(*reference.interval))
+check_length_verdict(verdict, reference.interval);  # noqa: E703
 
 # %% [markdown]
 # ```{exercise} A continuous metric that is still "emergent"
@@ -720,7 +793,10 @@ check_samples_needed(samples_needed);  # noqa: E703
 # jump should disappear. Design a metric that is *continuous* in the model's probabilities yet
 # still jumps on this family, and explain what the jump then says about the model. Then
 # propose a test that separates "metric artifact" from "model transition" for a new benchmark
-# when you can only see a handful of model sizes.
+# when you can only see a handful of model sizes. **Quantitative target:** predict exact
+# match's steepness $k$ from the per-position curves alone (fit each position, multiply the
+# fits) within {glue:text}`ch02_frontier_tol` of the measured {glue:text}`ch02_k_exact`, and
+# say with the numbers whether your prediction met it.
 # ```
 
 # %% [markdown] tags=["solution"]
@@ -740,9 +816,45 @@ print(f"mean p(correct units digit): steepness k = {fit_units.steepness:.2f} "
 # metric; if some position's proper score jumps, the model changed there. With few sizes,
 # report the steepness intervals and compare with p**L predicted from the smooth scores.
 
+# The target: each position's logistic (flat positions: their mean), multiplied, refitted.
+position_curves = [
+    recipe.fit_metric(params, column, "token_accuracy", length=1, n_boot=0).predict(grid)
+    if np.ptp(column) > recipe.FLAT else np.full_like(grid, column.mean())
+    for column in positions.T]
+predicted_curve = np.clip(np.prod(position_curves, axis=0), 1e-9, 1.0)
+k_predicted = recipe.fit_metric(grid, predicted_curve, "exact_match", n_boot=0).steepness
+met = steepness_prediction_met(k_predicted, k_exact, FRONTIER_TOLERANCE)
+print(f"k of exact match predicted from the positions {k_predicted:.2f}, measured {k_exact:.2f} "
+      f"({k_predicted / k_exact - 1:+.0%}): target within {FRONTIER_TOLERANCE:.0%} "
+      + ("met" if met else "not met"))
+print("The positions carry what exact match needs: multiplying smooth per-position fits "
+      "reproduces the jump." if met else
+      "Fitting each position's curve loses what exact match needs (the fits smooth the "
+      "positions' own steps, or a flat position is not flat): a better estimator uses the "
+      "measured positions at each size, not their fits.")
+
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
 # ```
+
+# %% [markdown]
+# ### For the atlas
+#
+# This chapter's main transition, exact match of chapter 1's family against model size with
+# per-token accuracy as its progress measure and the chapter's verdicts, recorded for the atlas
+# chapter.
+
+# %%
+from emergence_lib.atlas import write_record
+
+glue("ch02_frontier_tol", FRONTIER_TOLERANCE, ".0%")
+record = recipe.transition_record(family, smooth=smooth, ours=verdicts["our family"], seed=SEED,
+                                  printed={"ch02_k_exact": f"{k_exact:.2f}",
+                                           "ch02_k_ratio": f"{k_exact / k_token:.1f}"})
+write_record(record)
+print(f"atlas: {record.phenomenon}, threshold {record.threshold:,.0f} {record.unit}, "
+      f"steepness {record.steepness:.2f}")
+print("answers: " + "; ".join(f"{q} {a.answer}" for q, a in record.answers.items()))
 
 # %% [markdown]
 # ```{admonition} Key takeaways

@@ -64,12 +64,23 @@ def metric_range(metric: str, length: int = ANSWER_LENGTH) -> tuple[float, float
     return chance, perfect
 
 
+_FITS: dict[tuple, LogisticFit] = {}     # fit_metric's results by input: a chapter's exercise
+_FITS_MAX = 256                          # checker refits what its solution just fitted
+
+
 def fit_metric(n_params: object, values: object, metric: str, *, length: int = ANSWER_LENGTH,
                n_boot: int = N_BOOT, seed: int = 0) -> LogisticFit:
     """The logistic in log-size with floor and ceiling fixed at the metric's chance and perfect
-    values, so that steepness is comparable across metrics and answer lengths."""
+    values, so that steepness is comparable across metrics and answer lengths. A pure function
+    of its inputs, so a repeated call returns the first call's fit (treat it as read-only)."""
     chance, perfect = metric_range(metric, length)
-    return fit_logistic(n_params, values, floor=chance, ceil=perfect, n_boot=n_boot, seed=seed)
+    x, y = np.asarray(n_params, dtype=float), np.asarray(values, dtype=float)
+    key = (x.tobytes(), x.shape, y.tobytes(), y.shape, metric, length, n_boot, seed)
+    if key not in _FITS:
+        if len(_FITS) >= _FITS_MAX:
+            _FITS.pop(next(iter(_FITS)))
+        _FITS[key] = fit_logistic(x, y, floor=chance, ceil=perfect, n_boot=n_boot, seed=seed)
+    return _FITS[key]
 
 
 def family_targets(split: int) -> torch.Tensor:
