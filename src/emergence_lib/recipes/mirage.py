@@ -27,7 +27,7 @@ from ..tasks import addition_problems
 from . import addition
 from .addition import FamilyMember
 
-FAST = addition.FAST                       # 1 seed x 1 split x 6 widths
+FAST = addition.FAST                       # 1 seed x 1 split x 6 widths, 2,000 steps
 FULL = addition.FULL                       # 3 seeds x 2 splits x 6 widths
 ANSWER_LENGTH = addition.N_DIGITS + 1      # 5 answer digits
 ANSWER_LENGTHS = tuple(range(1, ANSWER_LENGTH + 1))
