@@ -25,8 +25,11 @@
 #
 # This course is about those moments. Every chapter trains small networks in front of you, on
 # a laptop CPU, and lets you watch a capability appear: adding numbers, generalising after
-# memorising (grokking), copying from context (induction heads), finding a hidden parity, and,
-# in chapters still to come, storing more features than dimensions (superposition).
+# memorising (grokking), copying from context (induction heads), finding a hidden parity,
+# turning broadly harmful after a narrow fine-tune (emergent misalignment), storing more features
+# than dimensions (superposition), aligning a kernel before the loss moves (silent alignment).
+# A lab chapter then tests predictions of thresholds, and the atlas puts every transition side by
+# side.
 #
 # ```{admonition} Learning objectives
 # :class: tip
@@ -139,15 +142,15 @@ print("after 4 generations the glider is " + ("the same shape, one cell down and
 #   which work only together (a collective property, like the glider).
 # - **Loss-landscape change.** The geometry of the loss around the weights changes, e.g. the
 #   effective number of parameters the solution uses: {doc}`03_grokking` tracks it with the local
-#   learning coefficient. Chapters 8 (silent alignment) and 9 (a phase-transition lab:
-#   capacity, gating and the logistic) are *coming*.
+#   learning coefficient; {doc}`08_silent_alignment` follows a network's tangent kernel aligning
+#   with the task before the loss moves, and {doc}`09_phase_transition_lab` asks whether
+#   capacity and gating predict where a threshold falls.
 # - **Information content.** How much signal the data carry about the rule bounds how fast any
 #   learner can find it; a rule hidden among many inputs gives almost no gradient signal until it
 #   is nearly found. Tested in {doc}`05_sparse_parity`.
 # - **Collective properties** beyond single circuits: features stored in superposition, more of
-#   them than there are neurons, belong to no single neuron (chapter 7, superposition, is
-#   *coming*). Chapter 6 (emergent misalignment: a narrow fine-tune that changes behaviour
-#   broadly) is *coming* too.
+#   them than there are neurons, belong to no single neuron ({doc}`07_superposition`); a narrow
+#   fine-tune that changes behaviour broadly is {doc}`06_emergent_misalignment`.
 #
 # ## A phase transition in one picture
 #
@@ -482,7 +485,7 @@ print("with the ceiling free: " + ", ".join(f"{t:,.0f}" for t in free))
 from emergence_lib.atlas import write_record
 
 record = transition_record(sizes, observed, fit, result,
-                           early_prediction(sizes, observed, TRUE_THRESHOLD, seed=SEED))
+                           early_prediction(sizes, observed, TRUE_THRESHOLD, n_boot=0))
 path = write_record(record)
 print(f"{record.phenomenon}: midpoint {record.midpoint:,.0f}, threshold {record.threshold:,.0f}; "
       f"wrote {path.name}")

@@ -353,12 +353,13 @@ glue("ch03_excluded_says", excluded_says)
 # the largest of a few whose loss traces pass a check: they rise above $L_n(w^*)$, level off
 # after burn-in (the second half of the kept trace within 20% of the rise of the first), and
 # stay below the loss of guessing ($\log p$). The settings are `recipe.LLC_SETTINGS`. Below, the
-# calibration at the checkpoint where the test-accuracy jump begins (step
+# calibration at the LLC checkpoint nearest the start of the test-accuracy jump (step
 # {glue:text}`ch03_llc_at`): every step size tried, and its loss traces.
 
 # %%
-kept = np.asarray(sorted(run.result.snapshots))
-at = int(kept[np.abs(kept - (report.test_jump_onset or kept[-1])).argmin()])
+# the LLC checkpoint nearest the jump's onset; the LLC below reuses this calibration there
+checkpoints = recipe.llc_steps(run)
+at = min(checkpoints, key=lambda s: abs(s - (report.test_jump_onset or checkpoints[-1])))
 calibration = recipe.calibrate_run_llc(run, at, seed=SEED)
 print(f"calibration at step {at:,} ({recipe.LLC_SETTINGS[setup.name]}):")
 print(calibration.summary())
@@ -380,7 +381,7 @@ plt.show()
 # changes by orders of magnitude over training; the table prints the one used.
 
 # %%
-llc = recipe.llc_over_training(run, seed=SEED, progress=not FAST)
+llc = recipe.llc_over_training(run, seed=SEED, progress=not FAST, calibrated={at: calibration})
 llc_says = recipe.run_llc_verdict(report, llc)
 fig, ax = plt.subplots(figsize=(8, 3.8))
 shade_phases(ax, spans)

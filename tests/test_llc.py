@@ -109,3 +109,15 @@ def test_devinterp_llc_explains_a_missing_install():
             devinterp_llc(model, gaussian_nll, data, lr=1e-3, localization=1.0)
     else:
         pytest.skip("devinterp is installed")
+
+
+def test_llc_over_training_reuses_a_full_calibration_exactly():
+    from emergence_lib.recipes import grokking as recipe
+
+    run = recipe.train_grokking(recipe.FAST, 0, steps=100, log_every=50, progress=False)
+    full = recipe.calibrate_run_llc(run, 100, seed=3)
+    fresh = recipe.llc_over_training(run, steps=[100], seed=3, progress=False)
+    reused = recipe.llc_over_training(run, steps=[100], seed=3, progress=False,
+                                      calibrated={100: full})
+    for name in ("llc", "llc_std", "lr", "trace_ok"):
+        assert torch.equal(torch.as_tensor(fresh[name]), torch.as_tensor(reused[name])), name

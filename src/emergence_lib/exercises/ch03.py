@@ -136,6 +136,6 @@ def check_delay_verdict(answer: object, fit: DelayFit) -> CheckResult:
     """Applied-researcher verdict: True if the runs are consistent with delay ~ 1/weight decay."""
     lo, hi = fit.interval
     return check_verdict(
-        answer, fit.consistent, name="verdict",
+        answer, fit.consistent, name="delay_verdict",
         explain=(f"The reference run's exponent is {fit.exponent:.2f} with 95% interval "
                  f"[{lo:.2f}, {hi:.2f}]; the hypothesis holds only if -1 is inside it."))

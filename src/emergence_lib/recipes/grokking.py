@@ -67,19 +67,21 @@ FULL = GrokkingSetup(name="FULL", p=113, train_frac=0.3, model="transformer", lr
 # The weight-decay x train-fraction widget: short FAST runs, precomputed. Calibrated on seeds
 # 0-2 (95% test accuracy, 900-step runs): wd 0.5 groks at ~620-660 steps with frac 0.6 and not by
 # 900 with 0.4; wd 1.0 at ~610-660 / ~370; wd 2.0 at ~375-390 / ~230-245; wd 0.3 (the main run's)
-# needs ~1,300. 800 steps show both knobs, and one run that has not grokked yet, at half the
-# cost of the former 0.1-0.5 x 1,500-step grid.
+# needs ~1,300. 700 steps show both knobs, and one run that has not grokked yet (wd 0.5, frac
+# 0.4), at less than half the cost of the former 0.1-0.5 x 1,500-step grid (800 until the delay
+# sweep joined it; the latest grokking run, seed 2 at wd 0.5 / frac 0.6, reaches 95% at 655).
 GRID_WEIGHT_DECAYS = (0.5, 1.0, 2.0)
 GRID_TRAIN_FRACS = (0.4, 0.6)
-GRID_STEPS = 800
+GRID_STEPS = 700
 GRID_LOG_EVERY = 25
 
 # The delay sweep (applied-researcher exercise): does the delay from memorization to grokking
 # scale like 1 / weight decay? The grid's train-fraction-0.6 column (seed 0) plus DELAY_SEEDS
 # more seeds at the same weight decays, trained as instances that stop once they grok (seeds
-# 0-2, 800 steps: grokked at 620-660 / 370-385 / 230-245 steps, memorized at 72-73 / 74-81 /
+# 0-2: grokked at 620-660 / 370-385 / 230-245 steps, memorized at 72-73 / 74-81 /
 # 106-119; weight decay 4.0 memorizes and generalizes together, near step 195, so it is left
 # out: no delay to measure). DELAY_BOOT bootstrap resamples of the seeds within each decay.
+# Measured (seeds 0 and 1): delay ~ weight decay^-1.08 [-1.09, -1.08], grokking step ^-0.71.
 DELAY_TRAIN_FRAC = 0.6
 DELAY_SEEDS = (1,)
 DELAY_BOOT = 200
@@ -272,18 +274,25 @@ def calibrate_run_llc(run: GrokkingRun, step: int, seed: int = 0,
                          seed=seed, **LLC_SETTINGS[name])
 
 
+def llc_steps(run: GrokkingRun) -> list[int]:
+    """The default LLC checkpoints: LLC_CHECKPOINTS logged steps from memorization on."""
+    memorized = first_crossing(run.steps.astype(float), run["train_acc"], MEMORIZED_ACC)
+    return llc_checkpoints(run, LLC_CHECKPOINTS[_llc_name(run)],
+                           first=run.steps[-1] if memorized is None else memorized)
+
+
 def llc_over_training(run: GrokkingRun, steps: Sequence[int] | None = None, seed: int = 0,
-                      progress: bool = True) -> dict[str, np.ndarray]:
-    """The LLC at ``steps`` (default: LLC_CHECKPOINTS checkpoints from memorization on), each
-    with the largest step size whose trace passes: "step", "llc", "llc_std" (over chains),
-    "lr", "trace_ok", "train_loss" at those steps."""
-    if steps is None:
-        memorized = first_crossing(run.steps.astype(float), run["train_acc"], MEMORIZED_ACC)
-        steps = llc_checkpoints(run, LLC_CHECKPOINTS[_llc_name(run)],
-                                first=run.steps[-1] if memorized is None else memorized)
+                      progress: bool = True,
+                      calibrated: dict[int, Calibration] | None = None) -> dict[str, np.ndarray]:
+    """The LLC at ``steps`` (default: ``llc_steps``), each with the largest step size whose
+    trace passes: "step", "llc", "llc_std" (over chains), "lr", "trace_ok", "train_loss" at
+    those steps. ``calibrated``: step -> a full ``calibrate_run_llc`` with the same seed, reused
+    as it is (it chose the same step size and estimate a first pass would)."""
+    steps = llc_steps(run) if steps is None else steps
     rows = []
     for step in tqdm(steps, desc="LLC", disable=not progress, leave=False):
-        calibration = calibrate_run_llc(run, int(step), seed=seed, first_pass=True)
+        calibration = ((calibrated or {}).get(int(step))
+                       or calibrate_run_llc(run, int(step), seed=seed, first_pass=True))
         estimate = calibration.estimate
         rows.append((estimate.llc, estimate.std, estimate.lr, calibration.lr is not None))
     llc, std, lrs, ok = (np.asarray(col) for col in zip(*rows, strict=True))
