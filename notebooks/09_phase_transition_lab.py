@@ -646,10 +646,9 @@ check_accuracy_jump(accuracy_jump);
 # ```
 
 # %% tags=["solution"]
-import httpx
+import importlib.util
 
 from emergence_lib.export import check_roundtrip, export_model, load_exported, save_exported
-from emergence_lib.serve import LocalServer, latency_by_model, make_app
 
 below = part2.trained_model(hsetup, layers=1, heads=2, hops=2, seed=SEED, cache_dir=".cache/hops")
 above = part2.trained_model(hsetup, layers=2, heads=2, hops=2, seed=SEED, cache_dir=".cache/hops")
@@ -663,23 +662,36 @@ def answers_of(logits: torch.Tensor) -> torch.Tensor:
     return task.readout(logits)[0]
 
 
-app = make_app(reloaded.module(), max_context=task.n_ctx, vocab=task.vocab, readout=answers_of,
-               name="pointer-chaser")
-with LocalServer(app) as server:
-    good = httpx.post(server.url + "/predict", json={"tokens": probe_tokens[0].tolist()}).json()
-    too_long = httpx.post(server.url + "/predict", json={"tokens": [0] * (task.n_ctx + 1)})
-    malformed = httpx.post(server.url + "/predict", json={"tokens": ["a", 2]})
-    alive = httpx.get(server.url + "/health").status_code
-print(f"answers for hops 1..{task.hops}: {good['answer']} (true {probe_answers[0].tolist()})")
-print(f"over budget: {too_long.status_code} {too_long.json()['message']}")
-print(f"malformed: {malformed.status_code} {malformed.json()['message']}")
-print(f"/health afterwards: {alive}")
-payloads = [t.tolist() for t in probe_tokens[:8]]
-latency = latency_by_model({"1 layer (below)": below, "2 layers (above)": above}, payloads,
-                           max_context=task.n_ctx, repeats=10, readout=answers_of)
-for name, stats in latency.items():
-    print(f"{name:17s} p50 {stats['p50_ms']:.2f} ms, p95 {stats['p95_ms']:.2f} ms "
-          f"({stats['n']} requests, {stats['errors']} errors)")
+def serve_and_measure() -> None:
+    """The exported model behind FastAPI on 127.0.0.1: the guards, then p50/p95 below vs above."""
+    import httpx
+
+    from emergence_lib.serve import LocalServer, latency_by_model, make_app
+
+    app = make_app(reloaded.module(), max_context=task.n_ctx, vocab=task.vocab,
+                   readout=answers_of, name="pointer-chaser")
+    with LocalServer(app) as server:
+        good = httpx.post(server.url + "/predict", json={"tokens": probe_tokens[0].tolist()}).json()
+        too_long = httpx.post(server.url + "/predict", json={"tokens": [0] * (task.n_ctx + 1)})
+        malformed = httpx.post(server.url + "/predict", json={"tokens": ["a", 2]})
+        alive = httpx.get(server.url + "/health").status_code
+    print(f"answers for hops 1..{task.hops}: {good['answer']} (true {probe_answers[0].tolist()})")
+    print(f"over budget: {too_long.status_code} {too_long.json()['message']}")
+    print(f"malformed: {malformed.status_code} {malformed.json()['message']}")
+    print(f"/health afterwards: {alive}")
+    payloads = [t.tolist() for t in probe_tokens[:8]]
+    latency = latency_by_model({"1 layer (below)": below, "2 layers (above)": above}, payloads,
+                               max_context=task.n_ctx, repeats=10, readout=answers_of)
+    for name, stats in latency.items():
+        print(f"{name:17s} p50 {stats['p50_ms']:.2f} ms, p95 {stats['p95_ms']:.2f} ms "
+              f"({stats['n']} requests, {stats['errors']} errors)")
+
+
+if any(importlib.util.find_spec(name) is None for name in ("fastapi", "uvicorn", "httpx")):
+    print("FastAPI, uvicorn or httpx is not installed, so the service is skipped: "
+          "pip install 'emergence-lib[serve]' (in Colab: !pip install -q fastapi uvicorn httpx)")
+else:
+    serve_and_measure()
 # At this size the HTTP round trip dominates: the deeper model's extra layers cost a fraction of
 # a millisecond, so crossing the threshold is nearly free in latency. The budget guard is what
 # keeps a request the model cannot serve from reaching it.
