@@ -808,7 +808,7 @@ print(f"target (within {FRONTIER_TOLERANCE:.0%} of the measured crossing): "
 from emergence_lib.atlas import write_record
 
 glue("ch01_frontier_tol", FRONTIER_TOLERANCE, ".0%")
-record = recipe.transition_record(family, paradox=result, seed=SEED, printed={
+record = recipe.transition_record(family, paradox=result, seed=SEED, logistic=fit_exact, printed={
     "ch01_threshold_exact": f"{fit_exact.threshold:,.0f}", "ch01_k_exact": f"{fit_exact.steepness:.2f}",
     "ch01_k_ratio": f"{ratio.ratio:.1f}"})
 write_record(record)

@@ -204,14 +204,17 @@ def family_curve(members: Sequence[FamilyMember], metric: str) -> tuple[np.ndarr
 
 def transition_record(members: Sequence[FamilyMember], *, paradox: object,
                       printed: dict[str, str] | None = None, seed: int = 0,
-                      n_boot: int = 50, chapter: str = "01_scaling_paradox") -> object:
+                      n_boot: int = 50, chapter: str = "01_scaling_paradox",
+                      logistic: object | None = None) -> object:
     """Chapter 1's main transition for the atlas (``atlas.transition_record``): exact match
     against model size (floor chance 0.1**5, ceiling 1), per-digit accuracy as the progress
     measure on the same sizes. ``paradox``: the chapter's ``checks.ch01.scaling_paradox``
     verdict, whose numbers answer "hidden progress" (per-digit rises smoothly while exact match
     is flat) and "predictable" (the logistic in log-size fits exact match, R² >= 0.9); chapter 1
     does not test the metric-artefact question (chapter 2 does), so that answer is None.
-    n_boot: bootstrap resamples of the record's own logistic fit (free floor and ceiling)."""
+    logistic: the chapter's own fit of exact match (``mirage.fit_metric``: floor at chance,
+    ceiling 1), used as it is so the atlas shows the threshold the chapter printed; without it
+    the record fits its own (free floor and ceiling, ``n_boot`` resamples)."""
     from ..atlas import transition_record as record
     from ..checks.ch01 import DIGIT_LINE_GAP
 
@@ -243,7 +246,7 @@ def transition_record(members: Sequence[FamilyMember], *, paradox: object,
                   parameter="model size", unit="parameters", x=sizes, metric=exact,
                   metric_name="exact match", floor=0.1 ** (n_digits + 1), ceil=1.0,
                   progress=digit, progress_name="per-digit accuracy", answers=answers,
-                  printed=printed, seed=seed, n_boot=n_boot,
+                  printed=printed, seed=seed, n_boot=n_boot, logistic=logistic,
                   notes=f"{len(members)} models, {len(sizes)} sizes; curves are means per size")
 
 
