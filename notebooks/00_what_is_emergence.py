@@ -85,6 +85,8 @@ import numpy as np
 from emergence_lib.checks.ch00 import recovers_threshold, transition_record
 from emergence_lib.course import glue
 from emergence_lib.exercises.ch00 import (
+    EARLY_TOLERANCE,
+    FACTOR_RTOL,
     check_coverage,
     check_coverage_verdict,
     check_factor_prediction,
@@ -244,7 +246,8 @@ print(result.sentence)
 #
 # A steepness $k$ is hard to feel. First predict: for $k = 4$, is the factor by which $x$ must
 # grow to climb from 10% to 90% about 3, 9 or 81? Set `predicted_factor` to your guess before
-# computing anything; the checker compares it with the exact factor (within 10%). Then write
+# computing anything; the checker compares it with the exact factor (within
+# {glue:text}`ch00_factor_rtol`). Then write
 # `transition_width(steepness, low=0.1, high=0.9)`: the factor by which $x$ must grow for the
 # logistic to climb from `low` to `high` of the way from floor to ceiling. Solve
 # $A(x) = \text{floor} + p\,(\text{ceil} - \text{floor})$ for $\ln x$ at both levels. Finally read
@@ -253,6 +256,7 @@ print(result.sentence)
 
 # %%
 predicted_factor = ...   # your guess for k = 4: about 3, 9 or 81?
+glue("ch00_factor_rtol", FACTOR_RTOL, ".0%")
 
 
 def transition_width(steepness: float, low: float = 0.1, high: float = 0.9) -> float:
@@ -390,6 +394,7 @@ assert difference == 0, "the reloaded program must give the same generations"
 COVERAGE_REPEATS, COVERAGE_BOOT = 12, 30   # FAST-sized: raise both for a firmer answer
 sweep = coverage_sweep(TRUE_THRESHOLD, TRUE_STEEPNESS, NOISE, repeats=COVERAGE_REPEATS,
                        n_boot=COVERAGE_BOOT, seed=SEED)
+glue("ch00_early_tolerance", EARLY_TOLERANCE, "g")
 
 
 def coverage(intervals: np.ndarray, truth: float) -> float:
@@ -441,9 +446,9 @@ check_coverage_verdict(undercover_verdict, sweep[min(sweep)], TRUE_THRESHOLD);
 # **Persona:** frontier researcher · **Difficulty:** ★★★ · **Time:** open-ended
 #
 # Question 3 asks whether $x_c$ could have been predicted *before* the jump. Target: predict the
-# threshold within a factor 1.5 of the truth from points *below* it alone (the part of the curve
-# you would have seen before the midpoint). Fit the logistic to the first $k$ points above for
-# $k = 3, 4, \ldots$: from which cut-off is the prediction within tolerance, and does its
+# threshold within a factor {glue:text}`ch00_early_tolerance` of the truth from points *below* it
+# alone (the part of the curve you would have seen before the midpoint). Fit the logistic to the
+# first $k$ points above for $k = 3, 4, \ldots$: from which cut-off is the prediction within tolerance, and does its
 # interval tell you in advance when it is not? Then make it harder: refit with the ceiling free
 # (`ceil=None`), as for a real task whose ceiling is unknown. What extra information (a progress
 # measure, the curves of the sub-skills, a second control parameter) could make the prediction
@@ -457,7 +462,7 @@ check_coverage_verdict(undercover_verdict, sweep[min(sweep)], TRUE_THRESHOLD);
 # ```
 
 # %% tags=["solution"]
-early = early_prediction(sizes, observed, TRUE_THRESHOLD, tolerance=1.5, seed=SEED)
+early = early_prediction(sizes, observed, TRUE_THRESHOLD, seed=SEED)
 for cut, guess, (e_lo, e_hi), ok in zip(early.cutoffs, early.thresholds, early.intervals,
                                         early.within(), strict=True):
     note = "  (degenerate: too few points to resample)" if e_hi <= e_lo else ""

@@ -67,6 +67,8 @@ from IPython.display import HTML
 from emergence_lib import instances
 from emergence_lib.course import glue
 from emergence_lib.exercises.ch03 import (
+    SPEEDUP_DECAYS,
+    SPEEDUP_RTOL,
     check_delay_exponent,
     check_delay_verdict,
     check_speedup_prediction,
@@ -530,6 +532,8 @@ grid = instances.grokking_grid(seed=SEED, progress=not FAST)
 # The applied-researcher exercise's sweep: the grid's train-fraction-0.6 runs and one more seed,
 # trained as instances that stop once they grok.
 sweep = recipe.delay_sweep(grid, SEED, progress=not FAST)
+glue("ch03_prediction_tolerance", recipe.PREDICTION_TOLERANCE, ".0%")
+glue("ch03_prediction_window", recipe.PREDICTION_WINDOW, ",d")
 wds, fracs = recipe.GRID_WEIGHT_DECAYS, recipe.GRID_TRAIN_FRACS
 
 
@@ -586,7 +590,8 @@ for wd in wds:
 # 2. Predict, run, check. At train fraction 0.6 the grid above trains weight decays 0.5 and 2.0.
 #    Before you read its table: how many times sooner (in steps) does the run with four times the
 #    weight decay reach 95% test accuracy? Set `predicted_speedup` to your number; the checker
-#    compares it with the run's ratio (within 25%). Hint: look at *when* each run memorizes.
+#    compares it with the run's ratio (within {glue:text}`ch03_speedup_rtol`). Hint: look at
+#    *when* each run memorizes.
 # ```
 
 # %%
@@ -596,6 +601,7 @@ def top_frequencies(spectrum: np.ndarray, n: int) -> np.ndarray:
 
 
 predicted_speedup = ...   # grokking step at weight decay 0.5 / grokking step at weight decay 2.0
+glue("ch03_speedup_rtol", SPEEDUP_RTOL, ".0%")
 
 # %% [markdown] tags=["solution"]
 # ```{solution-start} ex-03-key-frequencies
@@ -610,8 +616,9 @@ def top_frequencies(spectrum: np.ndarray, n: int) -> np.ndarray:
 
 # A step proportional to 1 / weight decay would give 4. But the strong decay also slows
 # memorization; suppose only the delay *after* memorization shrinks like 1 / weight decay:
-slow = recipe.grokking_report(grid[(0.5, 0.6)])
-fast_memorized = recipe.grokking_report(grid[(2.0, 0.6)]).memorized_step
+weak, strong = SPEEDUP_DECAYS
+slow = recipe.grokking_report(grid[(weak, recipe.DELAY_TRAIN_FRAC)])
+fast_memorized = recipe.grokking_report(grid[(strong, recipe.DELAY_TRAIN_FRAC)]).memorized_step
 predicted_speedup = slow.grokked_step / (fast_memorized
                                          + (slow.grokked_step - slow.memorized_step) / 4)
 print(f"predicted speed-up: {predicted_speedup:.2f}x (the naive 1 / weight decay guess: 4x)")
@@ -777,9 +784,10 @@ check_delay_verdict(delay_verdict, delay_reference);
 # **Persona:** frontier researcher · **Difficulty:** ★★★ · **Time:** open-ended
 #
 # Open question: can the grokking step be predicted from what a run shows *before* its jump?
-# Target: predict every grid run's step of 95% test accuracy within 30% (the recipe's
-# `PREDICTION_TOLERANCE`), using only the main run and each grid run's curves up to
-# `PREDICTION_WINDOW` steps after it memorizes. A starting point: weight decay shrinks the
+# Target: predict every grid run's step of 95% test accuracy within
+# {glue:text}`ch03_prediction_tolerance` (the recipe's `PREDICTION_TOLERANCE`), using only the
+# main run and each grid run's curves up to {glue:text}`ch03_prediction_window` steps
+# (`PREDICTION_WINDOW`) after it memorizes. A starting point: weight decay shrinks the
 # memorizing weights, and the network generalizes once its weight norm has fallen to the norm at
 # which the main run generalized; measure each run's norm-decay rate just after memorization and
 # extrapolate. Does it meet the target? Where does it miss, and what would you measure instead

@@ -68,14 +68,15 @@ def check_coverage(student: Callable[[np.ndarray, float], float]) -> CheckResult
 
 # ---- CS student: predict a factor before computing it ----------------------------------------
 PREDICTED_STEEPNESS = 4.0
+FACTOR_RTOL = 0.1
 
 
 def check_factor_prediction(answer: object) -> CheckResult:
     """CS-student prediction: the 10%-to-90% factor in x of a logistic with steepness 4."""
     return check_number(
         answer, transition_width_reference(PREDICTED_STEEPNESS), name="predicted_factor",
-        rtol=0.1, explain=("The factor is 81^(1/k): 81 = (0.9/0.1)^2 for k = 1, and doubling k "
-                           "takes a square root (81, 9, 3 for k = 1, 2, 4)."))
+        rtol=FACTOR_RTOL, explain=("The factor is 81^(1/k): 81 = (0.9/0.1)^2 for k = 1, and "
+                                   "doubling k takes a square root (81, 9, 3 for k = 1, 2, 4)."))
 
 
 # ---- applied researcher: does the bootstrap interval cover the truth? ------------------------
@@ -123,6 +124,7 @@ def check_coverage_verdict(answer: object, intervals: np.ndarray, truth: float) 
 
 
 # ---- frontier researcher: predict the threshold from the points before it --------------------
+EARLY_TOLERANCE = 1.5     # the target: within this factor of the true threshold
 @dataclass(frozen=True)
 class EarlyPrediction:
     """Refits on the first k points (k = 3, 4, ...): thresholds and intervals; the target is a
@@ -160,7 +162,8 @@ class EarlyPrediction:
 
 
 def early_prediction(x: Sequence[float], y: Sequence[float], truth: float, *,
-                     tolerance: float = 1.5, n_boot: int = 50, seed: int = 0) -> EarlyPrediction:
+                     tolerance: float = EARLY_TOLERANCE, n_boot: int = 50,
+                     seed: int = 0) -> EarlyPrediction:
     """Refit the logistic (floor 0, ceiling 1) on the first k points of (x, y), x increasing, for
     every k >= 3."""
     xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
