@@ -653,7 +653,7 @@ print(f"1-layer control: copy loss {ch['copy_loss'][0]:.2f} -> {control_end:.2f}
 fits = {}
 for label, h in [("2 layers", history), ("1 layer", ch)]:
     x_fit, y_fit = h["step"][1:], h["copy_loss"][1:]      # step 0 has no logarithm
-    fits[label] = fit_logistic(x_fit, y_fit, floor=LN_V, n_boot=200, seed=SEED)
+    fits[label] = fit_logistic(x_fit, y_fit, floor=LN_V, n_boot=recipe.FIT_BOOT, seed=SEED)
     print(f"{label}:\n{fits[label].summary()}")
 two, one = fits["2 layers"], fits["1 layer"]
 k_lo, k_hi = two.intervals["steepness"]

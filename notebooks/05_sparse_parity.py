@@ -133,7 +133,7 @@ print("x:\n", x[0].int(), "\ny:", y[0].int().tolist())
 # step after which it stays above 95%.
 
 # %%
-main = recipe.main_run(fast=FAST)
+main = recipe.main_run(fast=FAST, progress=not FAST)
 solved = main.solve_steps()
 plateau, jump = recipe.plateau_and_jump(main.steps, main.accuracy)            # robust (smoothed)
 raw_plateau, raw_jump = recipe.plateau_and_jump(main.steps, main.accuracy, smooth=1)
@@ -414,7 +414,7 @@ glue("ch05_end_ratio_hi", end_ratio.max(), ".1f");
 # training them again. The frontier run below is one more such point.
 
 # %%
-sweep = recipe.sweep_runs(fast=FAST, cache_dir=".cache")
+sweep = recipe.sweep_runs(fast=FAST, progress=not FAST, cache_dir=".cache")
 median_steps = {}
 for (k, n), run in sweep.items():
     steps_to_solve = run.solve_steps()
@@ -436,7 +436,7 @@ fit_ns = [n for kk, n in sorted(sweep) if kk == k_front and n < n_front]
 as_inf = lambda steps: np.nan_to_num(steps, nan=np.inf)  # noqa: E731 -- unsolved = never
 predicted, pred_lo, pred_hi = recipe.predict_steps(
     fit_ns, [as_inf(sweep[(k_front, n)].solve_steps()) for n in fit_ns], n_front, seed=SEED)
-frontier = recipe.frontier_run(fast=FAST, cache_dir=".cache")
+frontier = recipe.frontier_run(fast=FAST, progress=not FAST, cache_dir=".cache")
 front_steps = as_inf(frontier.solve_steps())
 observed, obs_lo, obs_hi = recipe.median_interval(front_steps, seed=SEED)
 print(f"fitted on k={k_front}, n = {fit_ns}; {len(front_steps)} fresh seeds at n={n_front}: "
