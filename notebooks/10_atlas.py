@@ -102,9 +102,12 @@ missing = atlas.missing_chapters(chapters, here)
 print(f"{len(chapters)} chapters expected ({'from ' + str(toc) if toc else 'atlas.CHAPTERS'}); "
       f"{len(chapters) - len(missing)} records found here.")
 if missing:
-    minutes = atlas.estimate_seconds(missing) / 60
+    seconds = atlas.estimate_seconds(missing)
     print(f"Recomputing {len(missing)} missing record(s) ({', '.join(missing)}) by executing "
-          f"each chapter in FAST mode: about {minutes:.0f} min of CPU on a 2-core machine.")
+          f"each chapter in FAST mode: about "
+          + (f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min")
+          + " of CPU on one core of the course's faster machine kind (about 2.5 times that on "
+          "the slower kind; Colab's CPUs are of the slower kind or slower).")
     try:
         import papermill  # noqa: F401 - executes the chapters
     except ImportError:
