@@ -107,7 +107,7 @@ if missing:
           f"each chapter in FAST mode: about "
           + (f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min")
           + " of CPU on one core of the course's faster machine kind (about 2.5 times that on "
-          "the slower kind; Colab's CPUs are of the slower kind or slower).")
+          "the slower kind).")
     try:
         import papermill  # noqa: F401 - executes the chapters
     except ImportError:
