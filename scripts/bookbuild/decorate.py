@@ -141,6 +141,7 @@ class GlossaryLinker:
                 if stack and marks[0] == stack[-1][0][0] and len(marks) >= len(stack[-1][0]) \
                         and not info:
                     stack.pop()
+                    at_options = False
                     continue
                 name = info[1:-1] if info.startswith("{") and info.endswith("}") else None
                 prose = (not stack or stack[-1][1]) and name in PROSE_DIRECTIVES
