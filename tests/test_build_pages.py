@@ -201,7 +201,7 @@ def toy_notebook(tmp_path: Path, *, widget: bool) -> Path:
             "state": {"abc": {"model_name": "VBoxModel", "state": {}}}}}
     nb.cells = [nbformat.v4.new_markdown_cell("# 7. Toy\n\nWhere grokking appears."), code,
                 nbformat.v4.new_code_cell("HTML(frame_slider(...))"),
-                nbformat.v4.new_markdown_cell("## Check: did it?"),
+                nbformat.v4.new_markdown_cell("## Key takeaways\n\n- It did.\n\n## Check: did it?"),
                 nbformat.v4.new_code_cell("verdict.require()")]
     path = tmp_path / "07_toy.ipynb"
     nbformat.write(nb, path)
@@ -220,7 +220,8 @@ def test_decorate_adds_links_reading_and_widget_note(tmp_path: Path) -> None:
     assert "remove-output" in nb.cells[1].metadata["tags"]  # the live widget is hidden ...
     assert sources[2] == LIVE_WIDGET_NOTE  # ... with the note right under it
     reading = sources.index(next(s for s in sources if s.startswith("## Further reading")))
-    assert sources[reading + 1].startswith("## Check")  # just before the check section
+    assert sources[reading - 1] == "## Key takeaways\n\n- It did."  # the cell was split:
+    assert sources[reading + 1] == "## Check: did it?"  # the reading sits just before the check
     for key, _ in FURTHER_READING["07"]:
         assert f"{{cite:t}}`{key}`" in sources[reading]
     assert "widgets" not in nb.metadata  # no view left on the page: no widget state

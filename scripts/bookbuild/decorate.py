@@ -195,9 +195,31 @@ def bibtex_keys(bib: Path) -> set[str]:
     return set(re.findall(r"^@\w+\{\s*([^,\s]+)\s*,", bib.read_text(encoding="utf-8"), re.M))
 
 
-def is_check_heading(cell: Any) -> bool:
-    """True for the markdown cell that opens a chapter's check section (``## Check...``)."""
-    return cell.cell_type == "markdown" and bool(re.match(r"\s*##\s+Check\b", cell.source))
+CHECK_HEADING_RE = re.compile(r"^[ ]{0,3}##[ \t]+Check\b", re.M)
+
+
+def insert_before_check(nb: Any, markdown: str) -> None:
+    """Insert a markdown cell right before the chapter's ``## Check`` heading (or at the end).
+
+    The heading usually shares its cell with the key takeaways: that cell is split in two.
+    """
+    import nbformat
+
+    new = nbformat.v4.new_markdown_cell(markdown)
+    for i, cell in enumerate(nb.cells):
+        match = CHECK_HEADING_RE.search(cell.source) if cell.cell_type == "markdown" else None
+        if match is None:
+            continue
+        before, after = cell.source[:match.start()].rstrip(), cell.source[match.start():]
+        if before:
+            cell.source = before
+            rest = nbformat.v4.new_markdown_cell(after)
+            rest.metadata = dict(cell.metadata)
+            nb.cells[i + 1:i + 1] = [new, rest]
+        else:
+            nb.cells.insert(i, new)
+        return
+    nb.cells.append(new)
 
 
 def hide_live_widgets(nb: Any) -> int:
@@ -249,9 +271,7 @@ def decorate_chapter(
     linked = len(linker.seen)
     reading = further_reading_markdown(chapter, bib_keys)
     if reading is not None:
-        cell = nbformat.v4.new_markdown_cell(reading)
-        at = next((i for i, c in enumerate(nb.cells) if is_check_heading(c)), len(nb.cells))
-        nb.cells.insert(at, cell)
+        insert_before_check(nb, reading)
     widgets = hide_live_widgets(nb)
     nbformat.write(nb, path)
     return {"glossary_links": linked, "further_reading": int(reading is not None),
