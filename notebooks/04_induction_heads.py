@@ -145,7 +145,8 @@ print(f"held-out text-like set: {tuple(text_tokens.shape)} tokens, "
 # The model: token and learned position embeddings of width 64, two layers of two attention
 # heads each, **no MLP and no LayerNorm** (with LayerNorm this small setup did not form the
 # circuit in our runs), and a linear unembedding. AdamW at learning rate $3\times10^{-3}$,
-# batch 64, fresh sequences every step; every 25 steps we evaluate and keep a snapshot of the
+# batch 64, fresh sequences every step; every 25 steps we evaluate (on the first half of the
+# evaluation set; the analyses of the trained model use all of it) and keep a snapshot of the
 # weights. All numbers live in `emergence_lib.recipes.induction`.
 
 # %%
@@ -704,21 +705,24 @@ plt.show()
 # loss at an early one (token 500 minus token 50 of a 512-token context): negative when the
 # model predicts better the more context it has. Scaled to our 64 positions, we take token 62
 # minus token 6. Measured on the repeated-block evaluation set this would be the copy loss in
-# another form, so we measure it on the held-out text-like sequences, at every logged step,
-# for both models, and split the text's loss into the copyable positions (inside a repeated
+# another form, so we measure it on the held-out text-like sequences, every 50 steps
+# (`recipe.text_log_every`; the control at each of its logs), for both models, and split the text's loss into the copyable positions (inside a repeated
 # n-gram) and the rest.
 
 # %%
 fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(11, 3.8))
-ax_a.plot(steps, history["icl_score"], color="C1", label="2 layers")
+read = np.isfinite(history["icl_score"])     # the text is read every recipe.text_log_every steps
+ax_a.plot(steps[read], history["icl_score"][read], color="C1", label="2 layers")
 ax_a.plot(ch["step"], ch["icl_score"], color="C2", marker=".", label="1 layer")
 ax_a.axhline(0, color="gray", lw=0.8)
 ax_a.axvspan(onset, finish, color="C1", alpha=0.12, label="copy-loss drop (10-90%)")
 ax_a.set(xlabel="training step", ylabel="loss(token 62) - loss(token 6)",
          title="In-context-learning score on held-out text")
 ax_a.legend(fontsize=8)
-ax_b.plot(steps, history["text_copy_loss"], color="C1", label="2 layers: copyable positions")
-ax_b.plot(steps, history["text_fresh_loss"], color="C1", ls="--", label="2 layers: the rest")
+ax_b.plot(steps[read], history["text_copy_loss"][read], color="C1",
+          label="2 layers: copyable positions")
+ax_b.plot(steps[read], history["text_fresh_loss"][read], color="C1", ls="--",
+          label="2 layers: the rest")
 ax_b.plot(ch["step"], ch["text_copy_loss"], color="C2", marker=".",
           label="1 layer: copyable positions")
 ax_b.plot(ch["step"], ch["text_fresh_loss"], color="C2", ls="--", marker=".",

@@ -51,12 +51,14 @@ class InductionRecipe:
     max_period: int = 32
     eval_block: int = 32         # evaluation: a random block of this length, repeated once
     n_eval: int = 128
+    n_log_eval: int = 64         # the first this many evaluation sequences give the logged curves
     n_gate: int = 64             # held-out periodic sequences for the gating metric G
     batch_size: int = 64
     lr: float = 3e-3
     steps: int = 900
     log_every: int = 25          # evaluate (and keep a snapshot) every this many steps
     control_log_every: int = 100  # the 1-layer control only needs its curve's shape
+    text_log_every: int = 50     # the held-out text measures: every this many steps (NaN between)
     # Held-out text-like sequences for Olsson et al.'s in-context-learning score: Zipfian
     # tokens with repeated n-grams at random places (tasks.induction.text_like_sequences).
     n_text: int = 256
@@ -80,7 +82,7 @@ FAST = InductionRecipe()
 # 4 heads, lr 1e-3 (no transition in 6,000 steps); d_model 128 with 2 heads, lr 3e-3 (still on
 # the plateau at step 2,450); d_model 128 with 4 heads, lr 3e-3 (copy loss fell by step 4,500,
 # but with no prefix-matching head: best score 0.03, so no induction head by our measure).
-FULL = InductionRecipe(vocab=128, steps=4_000, n_eval=256)
+FULL = InductionRecipe(vocab=128, steps=4_000, n_eval=256, n_log_eval=128)
 CONTROL_LAYERS = 1  # the control: the same recipe with a single attention-only layer
 # Bootstrap draws of the chapter's logistic fits (2-layer model and control). 100 since the
 # persona exercises landed (issue #11's budget); with 200, seed 0 gave k = 13.2 [11.1, 15.0]
@@ -230,10 +232,12 @@ def train_induction(recipe: InductionRecipe = FAST, seed: int = 0, *,
                     desc: str | None = None) -> TrainResult:
     """Train ``induction_model(recipe, seed)`` on fresh periodic sequences. Every ``log_every``
     steps (default ``recipe.log_every``) it logs ``progress.attention.induction_measures`` on
-    the evaluation set, ``composition_measures`` from the weights and (with ``text``)
-    ``text_icl_measures`` on the held-out text-like set, and keeps a weight snapshot if asked."""
+    the first ``recipe.n_log_eval`` sequences of the evaluation set, ``composition_measures``
+    from the weights and (with ``text``)
+    ``text_icl_measures`` on the held-out text-like set (every ``recipe.text_log_every`` steps and
+    at the last step; NaN in the rows between), and keeps a weight snapshot if asked."""
     model = induction_model(recipe, seed)
-    tokens, mask = eval_sequences(recipe, seed)
+    tokens, mask = (t[:recipe.n_log_eval] for t in eval_sequences(recipe, seed))
     text_tokens, text_mask = text_sequences(recipe, seed)
     steps = check_int("steps", steps if steps is not None else recipe.steps, minimum=1)
     every = check_int("log_every", log_every if log_every is not None else recipe.log_every,
@@ -242,12 +246,22 @@ def train_induction(recipe: InductionRecipe = FAST, seed: int = 0, *,
                          optimizer="adamw", seed=seed)
     sampler = periodic_sampler(recipe.n_ctx, recipe.vocab, recipe.min_period, recipe.max_period)
 
+    # The text measures change slowly: read them every text_log_every steps (on every log when
+    # logging less often), NaN in the rows between. ``train`` evaluates at steps 0, every, ...
+    text_every = max(1, recipe.text_log_every // every)
+    calls = [0]
+
     def evaluate(m: nn.Module) -> dict[str, float]:
         out = induction_measures(m, tokens, mask)
         out.update(composition_measures(m))
         if text:
-            out.update(text_icl_measures(m, text_tokens, text_mask, recipe.icl_early,
-                                         recipe.icl_late))
+            if calls[0] % text_every == 0 or calls[0] * every >= steps:
+                out.update(text_icl_measures(m, text_tokens, text_mask, recipe.icl_early,
+                                             recipe.icl_late))
+            else:
+                out.update(dict.fromkeys(("icl_score", "text_copy_loss", "text_fresh_loss"),
+                                         math.nan))
+        calls[0] += 1
         return out
 
     return train(model, lm_loss, sampler, config, evaluate=evaluate, log_steps=every,
