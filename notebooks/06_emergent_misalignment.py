@@ -928,12 +928,7 @@ if not FAST:  # one more pretraining: left out of the FAST build to keep it with
 atlas_record = recipe.transition_record(runs["organism"], turn_verdict, share_fit, sweep_sentence,
                                         seed=SEED)
 path = write_record(atlas_record)
-print(f"wrote {path}: {atlas_record.phenomenon} along {atlas_record.parameter}, midpoint "
-      + (f"{atlas_record.midpoint:.3g}" if atlas_record.midpoint else "not detected")
-      + f" (relative width {atlas_record.relative_width or float('nan'):.2f})")
-print("  " + "; ".join(f"{q.replace('_', ' ')}: "
-                       + {True: "yes", False: "no", None: "not tested"}[a.answer]
-                       for q, a in atlas_record.answers.items()))
+print(f"wrote {path}: " + atlas_record.summary())
 
 # %% [markdown]
 # ## Key takeaways

@@ -634,12 +634,7 @@ atlas_verdict = criterion.silent_alignment(small["share_still"], lazy_align, slo
                                            digits_lead)
 atlas_record = recipe.transition_record(digit_runs[g0], g0, atlas_verdict, seed=SEED)
 path = write_record(atlas_record)
-print(f"wrote {path}: {atlas_record.phenomenon} along {atlas_record.parameter}, midpoint "
-      + (f"{atlas_record.midpoint:.3g}" if atlas_record.midpoint else "not detected")
-      + f" (relative width {atlas_record.relative_width or float('nan'):.2f})")
-print("  " + "; ".join(f"{q.replace('_', ' ')}: "
-                       + {True: "yes", False: "no", None: "not tested"}[a.answer]
-                       for q, a in atlas_record.answers.items()))
+print(f"wrote {path}: " + atlas_record.summary())
 
 # %% [markdown]
 # ## Key takeaways

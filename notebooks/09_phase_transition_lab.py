@@ -843,12 +843,7 @@ for name, estimate in estimators.items():
 atlas_record = part2.transition_record(rows, comparison, g_sentence, lead_text, g_separates,
                                        leads, seed=SEED)
 path = write_record(atlas_record)
-print(f"wrote {path}: {atlas_record.phenomenon} along {atlas_record.parameter}, midpoint "
-      + (f"{atlas_record.midpoint:.3g}" if atlas_record.midpoint else "not detected")
-      + f" (relative width {atlas_record.relative_width or float('nan'):.2f})")
-print("  " + "; ".join(f"{q.replace('_', ' ')}: "
-                       + {True: "yes", False: "no", None: "not tested"}[a.answer]
-                       for q, a in atlas_record.answers.items()))
+print(f"wrote {path}: " + atlas_record.summary())
 
 # %% [markdown]
 # ```{admonition} Key takeaways

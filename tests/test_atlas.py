@@ -244,3 +244,13 @@ def test_metric_test_uses_a_token_level_progress_measure() -> None:
     found = metric_test(rec)
     assert found.applicable and found.metric_explains and "per-token accuracy" in found.reason
     assert atlas.smooth_candidate(make(progress_name="weight norm")) is None
+
+
+def test_summary_names_the_transition_and_the_answers() -> None:
+    rec = make()
+    first, second = rec.summary().split("\n")
+    assert first.startswith("a jump along width, midpoint 3") and "relative width" in first
+    assert second.strip() == "metric artefact: yes; hidden progress: not tested; predictable: no"
+    flat = make(metric=np.zeros(25) + np.r_[np.zeros(24), 1e-9], progress=None,
+                progress_name=None, fit=False, floor=0.0, ceil=1.0)
+    assert "midpoint not detected (relative width nan)" in flat.summary()

@@ -101,6 +101,17 @@ class TransitionRecord:
     smooth_metric_ceil: float | None = None
     fit_fixed: tuple[str, ...] = ()   # levels the record's logistic held fixed ("floor", "ceil")
 
+    def summary(self) -> str:
+        """Two lines: the phenomenon, its parameter and midpoint (relative width); the three
+        answers (yes / no / not tested)."""
+        midpoint = f"{self.midpoint:.3g}" if self.midpoint else "not detected"
+        width = self.relative_width if self.relative_width is not None else float("nan")
+        words = {True: "yes", False: "no", None: "not tested"}
+        answers = "; ".join(f"{q.replace('_', ' ')}: {words[a.answer]}"
+                            for q, a in self.answers.items())
+        return (f"{self.phenomenon} along {self.parameter}, midpoint {midpoint} "
+                f"(relative width {width:.2f})\n  {answers}")
+
     # ---- views the atlas draws -------------------------------------------------------------
     def normalized_x(self) -> np.ndarray:
         """(T,) x / midpoint (log axis: 1 is the transition's midpoint); NaN without one."""
