@@ -70,6 +70,7 @@ from emergence_lib.atlas import write_record
 from emergence_lib.checks.ch04 import induction_verdict
 from emergence_lib.course import glue
 from emergence_lib.detect import detect_transition, first_crossing, lead
+from emergence_lib.exercises import ch04 as ex04
 from emergence_lib.exercises.ch04 import (
     check_control_prediction,
     check_distance_verdict,
@@ -98,6 +99,9 @@ setup = recipe.FAST if FAST else recipe.FULL
 mode = "fast" if FAST else "full"
 LN_V = setup.uniform_loss
 print(setup)
+# the exercises' tolerances, from the modules that define them
+glue("ch04_control_atol", ex04.CONTROL_PREDICTION_ATOL, ".2f")
+glue("ch04_forecast_tol", recipe.FORECAST_TOLERANCE, ".0%");
 
 # %% [markdown]
 # ## The task: sequences that repeat at a random distance
@@ -788,7 +792,7 @@ plt.show()
 # Then predict, in nats, where the one-layer control's copy loss ends on the evaluation set (a
 # block of 32 random tokens repeated once). Reason from what a single layer can and cannot see,
 # write the number into `predicted_control_loss`, and the checker compares it with the run
-# (tolerance ±0.35 nats).
+# (tolerance ±{glue:text}`ch04_control_atol` nats).
 # ```
 
 # %%
@@ -1020,7 +1024,7 @@ check_distance_verdict(verdict, model, setup);
 # The token-matching score climbs during the plateau. Is that enough to say *when* the drop will
 # come? Open question, with a target: using only the logged rows up to the copy loss's onset
 # (10% of the drop), predict the step of the drop's midpoint within
-# `recipe.FORECAST_TOLERANCE` (30%) of the measured one. A reference attempt: fit a logistic in
+# `recipe.FORECAST_TOLERANCE` ({glue:text}`ch04_forecast_tol`) of the measured one. A reference attempt: fit a logistic in
 # log-step to the token-matching score of the circuit on those rows (`fit.fit_logistic`, floor
 # and ceiling free) and take its midpoint as the forecast, on the idea that the two heads become
 # useful, and the loss drops, once their composition is halfway built. Say whether it met the

@@ -85,11 +85,15 @@ def check_transition_step(student: Callable[[np.ndarray, np.ndarray, int], float
 
 # --- CS student: a prediction checked against the run ---
 
+CONTROL_PREDICTION_ATOL = 0.35   # nats: the CS student's prediction of the control's end loss
+
+
 def check_control_prediction(answer: object, control_end: float) -> CheckResult:
     """CS-student prediction: the copy loss the one-layer control ends at (nats), within
-    0.35 nats of the run's."""
+    ``CONTROL_PREDICTION_ATOL`` of the run's."""
     return check_number(
-        answer, control_end, name="predicted_control_loss", atol=0.35, unit="nats",
+        answer, control_end, name="predicted_control_loss", atol=CONTROL_PREDICTION_ATOL,
+        unit="nats",
         explain="A single layer cannot know which token came before a key, so it cannot find the "
                 "copy; the best it can do is spread its bet evenly over the distinct tokens "
                 "already in the context. How many are there in a block, and what is the loss "
