@@ -60,3 +60,12 @@ def test_measure_step_reports_time_and_memory() -> None:
     assert "steps/s" in cost.summary()
     with pytest.raises(ValueError, match="repeats"):
         measure_step(step, repeats=0)
+
+
+def test_interval_above() -> None:
+    from emergence_lib.exercises.core import interval_above
+
+    assert interval_above((1.2, 3.0), 1.0) is True
+    assert interval_above((0.9, 3.0), 1.0) is False
+    with pytest.raises(ValueError, match="ratio_interval must be"):
+        interval_above((3.0, 1.2), 1.0, name="ratio_interval")

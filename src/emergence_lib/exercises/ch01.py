@@ -10,7 +10,7 @@ import numpy as np
 
 from ..detect import first_crossing
 from ..metrics import exact_match_from_positions
-from .core import CheckResult, check_function, check_number, check_verdict
+from .core import CheckResult, check_function, check_number, check_verdict, interval_above
 
 
 def weakest_link_reference(skill_probs: np.ndarray) -> np.ndarray:
@@ -91,11 +91,7 @@ def check_threshold_shift(answer: object, measured: float) -> CheckResult:
 def paradox_on_small_task(ratio_interval: tuple[float, float]) -> bool:
     """The researcher's verdict: exact match is steeper than per-digit accuracy within the
     uncertainty, i.e. the paired-bootstrap interval of k(exact)/k(per-digit) lies above 1."""
-    lo, hi = (float(v) for v in ratio_interval)
-    if not lo <= hi:
-        raise ValueError(f"ratio_interval must be (low, high) with low <= high, got "
-                         f"{ratio_interval!r}")
-    return bool(lo > 1.0)
+    return interval_above(ratio_interval, 1.0, name="ratio_interval")
 
 
 def check_paradox_verdict(answer: object, ratio_interval: tuple[float, float]) -> CheckResult:

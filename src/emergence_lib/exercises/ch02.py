@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ..metrics import exact_match_from_positions
-from .core import CheckResult, check_function, check_number, check_verdict
+from .core import CheckResult, check_function, check_number, check_verdict, interval_above
 
 
 def exact_match_from_positions_reference(position_accuracy: np.ndarray) -> np.ndarray:
@@ -111,11 +111,7 @@ def length_sharpening(members: Sequence, target: torch.Tensor, short: int = 2,
 
 def longer_sharpens_more(ratio_interval: tuple[float, float]) -> bool:
     """The researcher's verdict: True when the 95% interval of k(long) / k(short) lies above 1."""
-    lo, hi = (float(v) for v in ratio_interval)
-    if not lo <= hi:
-        raise ValueError(f"ratio_interval must be (low, high) with low <= high, got "
-                         f"{ratio_interval!r}")
-    return bool(lo > 1.0)
+    return interval_above(ratio_interval, 1.0, name="ratio_interval")
 
 
 def check_length_verdict(answer: object, ratio_interval: tuple[float, float]) -> CheckResult:

@@ -149,3 +149,12 @@ def check_verdict(answer: Any, reference: Any, *, name: str, allowed: Sequence[A
         return _done(True, True, f"{name}: {answer!r} agrees with the reference run.", verbose)
     return _done(False, True, f"{name}: you concluded {answer!r} but the reference run's numbers "
                  f"give {reference!r}." + (f" {explain}" if explain else ""), verbose)
+
+
+def interval_above(interval: tuple[float, float], value: float, *, name: str = "interval") -> bool:
+    """A verdict from an interval: True when all of (low, high) lies above ``value`` (e.g. a
+    ratio's 95% interval above 1); a reversed interval is an error naming ``name``."""
+    lo, hi = (float(v) for v in interval)
+    if not lo <= hi:
+        raise ValueError(f"{name} must be (low, high) with low <= high, got {interval!r}")
+    return bool(lo > value)
