@@ -207,6 +207,18 @@ def _fit_fields(f: LogisticFit) -> dict[str, object]:
             "r2": float(f.r2), "r2_linear": float(f.linear.r2), "fit_fixed": tuple(f.fixed)}
 
 
+def _optional_curve(name: str, values: object | None, label: str | None,
+                    xs: np.ndarray) -> np.ndarray | None:
+    """An optional (T,) curve on the record's x, which then needs its ``<name>_name``."""
+    if values is None:
+        return None
+    curve = as_1d_array(name, values, min_len=3)
+    check_same_length(x=xs, **{name: curve})
+    if label is None:
+        raise ValueError(f"{name}_name is required when a {name} curve is given")
+    return curve
+
+
 def transition_record(*, chapter: str, phenomenon: str, parameter: str, unit: str, x: object,
                       metric: object, metric_name: str, floor: float | None = None,
                       ceil: float | None = None, progress: object | None = None,
@@ -235,18 +247,9 @@ def transition_record(*, chapter: str, phenomenon: str, parameter: str, unit: st
     check_same_length(x=xs, metric=ys)
     if np.any(np.diff(xs) <= 0):
         raise ValueError("x must be strictly increasing (sort the control parameter first)")
-    ps = None
-    if progress is not None:
-        ps = as_1d_array("progress", progress, min_len=3)
-        check_same_length(x=xs, progress=ps)
-        if progress_name is None:
-            raise ValueError("progress_name is required when a progress curve is given")
-    ss = None
-    if smooth_metric is not None:
-        ss = as_1d_array("smooth_metric", smooth_metric, min_len=3)
-        check_same_length(x=xs, smooth_metric=ss)
-        if smooth_metric_name is None:
-            raise ValueError("smooth_metric_name is required when a smooth_metric curve is given")
+    ps = _optional_curve("progress", progress, progress_name, xs)
+    ss = _optional_curve("smooth_metric", smooth_metric, smooth_metric_name, xs)
+    if ss is not None:
         s_lo, s_hi = _levels(ss, smooth_metric_floor, smooth_metric_ceil)
         if s_lo == s_hi:
             raise ValueError("smooth_metric_floor and smooth_metric_ceil must differ to normalise "
