@@ -16,12 +16,15 @@ STAMP := $(VENV)/.install-stamp
 # make books                  both editions; EDITIONS_PARALLEL=1 (default) runs the two builds
 #                             at once, every chapter at 1 thread; EDITIONS_PARALLEL=0 one after
 #                             the other at the usual threads (README, "Speed")
+# make unit UNIT_WORKERS=0    the unit tests in one process (default: 2 pytest-xdist workers at
+#                             1 thread each, one test file per worker at a time)
 FAST ?= 1
 EDITION ?= instructor
 CHAPTERS ?=
 FORCE ?=
 PYTEST_ARGS ?=
 EDITIONS_PARALLEL ?= 1
+UNIT_WORKERS ?= 2
 
 ifeq ($(EDITION),student)
 SITE_DIR := _build/student/html
@@ -29,7 +32,7 @@ else
 SITE_DIR := _build/html
 endif
 
-.PHONY: help install book books full-results test lint unit site sites sync check-sync bench \
+.PHONY: help install book books editions full-results test lint unit site sites sync check-sync bench \
 	constraints clean distclean
 
 help:  ## list the targets
@@ -67,8 +70,13 @@ full-results: $(STAMP)  ## run chapters in FULL mode and write their committed r
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check src tests notebooks scripts benchmarks
 
-unit: $(STAMP)  ## unit tests and notebook-pair checks (no browser)
+unit: $(STAMP)  ## unit tests and notebook-pair checks (no browser), on UNIT_WORKERS processes
+ifeq ($(UNIT_WORKERS),0)
 	$(BIN)/python -m pytest -m "not site" $(PYTEST_ARGS)
+else
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} EMERGENCE_THREADS=$${EMERGENCE_THREADS:-1} \
+		$(BIN)/python -m pytest -m "not site" -n $(UNIT_WORKERS) --dist loadfile $(PYTEST_ARGS)
+endif
 
 site: $(STAMP)  ## browser tests of the built site (after make book)
 	SITE_DIR=$(SITE_DIR) $(BIN)/python -m pytest -m site $(PYTEST_ARGS)
@@ -77,13 +85,34 @@ sites: $(STAMP)  ## browser tests of both editions' sites (after make books)
 	$(MAKE) site EDITION=instructor
 	$(MAKE) site EDITION=student
 
-test: $(STAMP)  ## lint, unit tests, build both editions (executes every chapter), site tests
+test: $(STAMP)  ## lint, unit tests, both editions built and site-tested (executes every chapter)
 	@start=$$(date +%s); \
-	$(MAKE) lint; $(MAKE) unit; \
-	books=$$(date +%s); $(MAKE) books; \
-	echo "make test: both editions built in $$(( $$(date +%s) - books )) s"; \
-	$(MAKE) sites; \
-	echo "make test: all steps passed in $$(( $$(date +%s) - start )) s"
+	$(MAKE) lint; lint=$$(date +%s); \
+	$(MAKE) unit; unit=$$(date +%s); \
+	$(MAKE) editions; done=$$(date +%s); \
+	echo "make test: all steps passed in $$(( done - start )) s (lint $$(( lint - start )) s," \
+	  "unit tests $$(( unit - lint )) s, both editions built and site-tested $$(( done - unit )) s)"
+
+# Each edition is built and then site-tested; with EDITIONS_PARALLEL=1 the two editions do this
+# at the same time, so one edition's site tests run while the other's last chapters execute.
+editions: $(STAMP)
+ifeq ($(EDITIONS_PARALLEL),1)
+	@for e in instructor student; do \
+	  ( set -o pipefail; t0=$$(date +%s); \
+	    { EMERGENCE_THREADS=$${EMERGENCE_THREADS:-1} OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} \
+	      $(MAKE) book EDITION=$$e && t1=$$(date +%s) && $(MAKE) site EDITION=$$e && \
+	      echo "make test: the $$e edition built in $$(( t1 - t0 )) s," \
+	        "site-tested in $$(( $$(date +%s) - t1 )) s"; } 2>&1 | sed -u "s/^/[$$e] /" ) & \
+	  eval "pid_$$e=$$!"; \
+	done; \
+	status=0; \
+	wait $$pid_instructor || { status=1; echo "make test: the instructor edition FAILED"; }; \
+	wait $$pid_student || { status=1; echo "make test: the student edition FAILED"; }; \
+	exit $$status
+else
+	$(MAKE) books
+	$(MAKE) sites
+endif
 
 sync: $(STAMP)  ## rewrite the install cell and regenerate notebooks/*.ipynb from the .py files
 	$(BIN)/python scripts/sync_notebooks.py

@@ -201,6 +201,19 @@ def calibrate_llc(model: nn.Module, loss_fn: Callable[[nn.Module, Batch], torch.
                        max(passed) if passed else None)
 
 
+class _BatchIndexed(torch.utils.data.TensorDataset):
+    """A TensorDataset that a DataLoader reads a whole batch at a time (one index per tensor,
+    not batch_size samples collated one by one): the same batches, ~50x less Python."""
+
+    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, ...]:
+        return tuple(t[indices] for t in self.tensors)
+
+
+def _as_batch(batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+    """The DataLoader's collate function for :class:`_BatchIndexed`: the batch as it is."""
+    return batch
+
+
 def devinterp_llc(model: nn.Module, loss_fn: Callable[[nn.Module, Batch], torch.Tensor],
                   data: Sequence[torch.Tensor], *, lr: float, localization: float,
                   nbeta: float | None = None, steps: int = 200, burnin: int = 50,
@@ -216,14 +229,14 @@ def devinterp_llc(model: nn.Module, loss_fn: Callable[[nn.Module, Batch], torch.
                           "devinterp==1.3.2); the course's estimator is estimate_llc") from error
     import warnings
 
-    from torch.utils.data import DataLoader, TensorDataset
+    from torch.utils.data import DataLoader
 
     batch_size = check_int("batch_size", batch_size, minimum=2)
     burnin = check_int("burnin", burnin, minimum=0, maximum=steps - 1)
     m = min(batch_size, len(data[0]))
     nbeta = m / math.log(m) if nbeta is None else nbeta
-    loader = DataLoader(TensorDataset(*data), batch_size=batch_size, shuffle=True,
-                        generator=torch.Generator().manual_seed(seed))
+    loader = DataLoader(_BatchIndexed(*data), batch_size=batch_size, shuffle=True,
+                        generator=torch.Generator().manual_seed(seed), collate_fn=_as_batch)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")   # devinterp warns that its SGLD class is deprecated
         out = estimate_learning_coeff_with_summary(
