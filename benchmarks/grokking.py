@@ -2,17 +2,31 @@
 
 Compares, in one run, the library's training loop with a plain PyTorch loop (steps per second),
 reports the achieved GFLOP/s against a large fp32 matmul measured in the same run, and with
-``--full`` measures the time to grok (test accuracy >= 95%). Prints a table, writes JSON.
+``--full`` measures the time to grok (test accuracy >= 95%). With ``--peer DIR`` (a checkout of
+github.com/mechanistic-interpretability-grokking/progress-measures-paper, which is not part of
+this repository) it also times that paper's own training step, ``Trainer.do_a_training_step``
+of its ``transformers.py``, on the same configuration (wandb and plotly, which it imports for
+logging and plots, are replaced by empty stand-ins). Loops are timed in interleaved rounds;
+the table shows medians. Prints a table, writes JSON.
 
-    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/grokking.py [--steps 100] [--full]
+    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/grokking.py [--steps 100] [--rounds 3]
+        [--full] [--peer /path/to/progress-measures-paper]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
+import io
 import json
+import statistics
+import sys
 import time
+import types
+from collections.abc import Callable
 from pathlib import Path
+from unittest import mock
 
 import torch
 import torch.nn.functional as F
@@ -69,25 +83,74 @@ def library_loop(steps: int) -> float:
     return time.perf_counter() - start
 
 
+def load_peer(checkout: Path) -> types.ModuleType:
+    """Import ``transformers.py`` of a progress-measures-paper checkout as a package module,
+    with wandb and plotly (logging and plotting only) replaced by stand-ins."""
+    if not (checkout / "transformers.py").is_file() or not (checkout / "helpers.py").is_file():
+        raise SystemExit(f"--peer: {checkout} has no transformers.py and helpers.py; pass a "
+                         "checkout of progress-measures-paper")
+    for name in ("wandb", "plotly", "plotly.express", "plotly.io", "plotly.graph_objects"):
+        sys.modules.setdefault(name, mock.MagicMock(name=name))
+    package = types.ModuleType("progress_measures_paper")
+    package.__path__ = [str(checkout)]
+    sys.modules["progress_measures_paper"] = package
+    return importlib.import_module("progress_measures_paper.transformers")
+
+
+def peer_loop(peer: types.ModuleType) -> Callable[[int], float]:
+    """Seconds for ``steps`` of the paper's own ``Trainer.do_a_training_step`` (its full-batch
+    step: train and test loss in float64, AdamW, warm-up schedule) on FULL's configuration."""
+    config = peer.Config(lr=FULL.lr, weight_decay=FULL.weight_decay, p=FULL.p,
+                         d_model=FULL.d_model, frac_train=FULL.train_frac, seed=0,
+                         device=torch.device("cpu"))
+
+    def run(steps: int) -> float:
+        with contextlib.redirect_stdout(io.StringIO()):   # it prints split sizes and losses
+            trainer = peer.Trainer(config)
+            start = time.perf_counter()
+            for epoch in range(steps):
+                trainer.do_a_training_step(epoch)
+            return time.perf_counter() - start
+
+    return run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=100, help="steps per loop (default 100)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
     parser.add_argument("--full", action="store_true", help="also time FULL to grokking")
+    parser.add_argument("--peer", type=Path, default=None,
+                        help="a checkout of progress-measures-paper: also time its own step")
     parser.add_argument("--out", default="_build/bench_grokking.json")
     args = parser.parse_args()
     if args.steps < 1:
         parser.error(f"--steps must be >= 1, got {args.steps}")
+    if args.rounds < 1:
+        parser.error(f"--rounds must be >= 1, got {args.rounds}")
+    loops: dict[str, Callable[[int], float]] = {"plain PyTorch": plain_loop,
+                                                "emergence_lib.train": library_loop}
+    if args.peer is not None:
+        loops["progress-measures-paper"] = peer_loop(load_peer(args.peer))
 
     n_train = len(modular_addition(FULL.p, FULL.train_frac, 0).x_train)
     ceiling = matmul_gflops()
     plain_loop(5)  # warm-up
-    results = {"threads": torch.get_num_threads(), "steps": args.steps,
+    results = {"threads": torch.get_num_threads(), "steps": args.steps, "rounds": args.rounds,
                "matmul_ceiling_gflops": ceiling, "loops": {}}
-    for name, fn in (("plain PyTorch", plain_loop), ("emergence_lib.train", library_loop)):
-        seconds = fn(args.steps)
-        results["loops"][name] = {"steps_per_s": args.steps / seconds,
-                                  "ms_per_step": 1e3 * seconds / args.steps,
-                                  "gflops": flops_per_step(n_train) * args.steps / seconds / 1e9}
+    seconds: dict[str, list[float]] = {name: [] for name in loops}
+    for _ in range(args.rounds):
+        for name, fn in loops.items():
+            seconds[name].append(fn(args.steps))
+    for name, times in seconds.items():
+        median = statistics.median(times)
+        results["loops"][name] = {"steps_per_s": args.steps / median,
+                                  "ms_per_step": 1e3 * median / args.steps,
+                                  "gflops": flops_per_step(n_train) * args.steps / median / 1e9,
+                                  "rounds_s": times}
+    lib = results["loops"]["emergence_lib.train"]["steps_per_s"]
+    for r in results["loops"].values():
+        r["library_speedup"] = lib / r["steps_per_s"]
     if args.full:
         run = train_grokking(FULL, 0, snapshots=False)
         steps, acc = run.steps, run["test_acc"]
@@ -100,10 +163,12 @@ def main() -> None:
 
     print(f"FULL model, {n_train} training pairs, {results['threads']} threads; "
           f"matmul ceiling {ceiling:.1f} GFLOP/s (timings under contention if the CPU is shared)")
-    print(f"{'loop':<22}{'steps/s':>10}{'ms/step':>10}{'GFLOP/s':>10}{'% ceiling':>11}")
+    print(f"{'loop (median of ' + str(args.rounds) + ')':<26}{'steps/s':>10}{'ms/step':>10}"
+          f"{'GFLOP/s':>10}{'% ceiling':>11}{'library is':>12}")
     for name, r in results["loops"].items():
-        print(f"{name:<22}{r['steps_per_s']:>10.2f}{r['ms_per_step']:>10.1f}"
-              f"{r['gflops']:>10.1f}{100 * r['gflops'] / ceiling:>10.1f}%")
+        print(f"{name:<26}{r['steps_per_s']:>10.2f}{r['ms_per_step']:>10.1f}"
+              f"{r['gflops']:>10.1f}{100 * r['gflops'] / ceiling:>10.1f}%"
+              f"{r['library_speedup']:>11.2f}x")
     if "full" in results:
         f = results["full"]
         print(f"FULL: {f['steps']} steps in {f['seconds']:.0f} s; test acc >= {GROKKED_ACC:.0%} "

@@ -12,6 +12,11 @@ way steps the weights with ``instances.InstanceAdamW``.
 
     .venv/bin/python benchmarks/instances.py [--steps 300] [--rounds 3] [--tiny] [--json FILE]
 
+The roofline line: the loop's training step does 6 * n_train * width * p multiply-add FLOPs
+per instance (the unembedding matmul forward and its two backward products; everything else is
+memory-bound), so ceiling / (the loop's achieved GFLOP/s) bounds what any way of batching can
+gain without skipping arithmetic.
+
 Rounds interleave the ways, so each round's ratios compare the same machine state; the medians
 over rounds are printed last. Run it on an otherwise idle machine; CPU seconds (process time)
 are shown beside wall seconds because they suffer less from other tenants.
@@ -124,6 +129,14 @@ def step_functions(wds: list[float], fracs: list[float], seed: int) -> dict[str,
             "fused, chunk 1": fused(1), "fused, chunk all": fused(S)}
 
 
+def grid_step_flops(wds: list[float], fracs: list[float], seed: int) -> float:
+    """Matmul FLOPs of one training step of every grid instance: forward (2 * n * width * p)
+    and backward (twice that) of the unembedding, the model's only matmul."""
+    setup = recipe.FAST
+    rows = sum(len(modular_addition(setup.p, f, seed).y_train) for _ in wds for f in fracs)
+    return 6.0 * rows * setup.width * setup.p
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=300,
@@ -149,6 +162,7 @@ def main() -> None:
             wds, fracs, steps=args.steps, seed=args.seed, chunk=None, progress=False),
     }
     steps = step_functions(wds, fracs, args.seed)
+    flops = grid_step_flops(wds, fracs, args.seed)
     for step in steps.values():  # warm-up
         step()
     looped, batched = (grids[k]() for k in ("looped (recipe.grokking_grid)",
@@ -179,6 +193,8 @@ def main() -> None:
             row[name]["speedup_cpu"] = base["cpu_s"] / row[name]["cpu_s"]
         for name in steps:
             row[name]["speedup_cpu"] = row["loop of modules"]["cpu_ms"] / row[name]["cpu_ms"]
+            row[name]["gflops"] = flops / (row[name]["wall_ms"] / 1e3) / 1e9
+        row["speedup_bound"] = ceiling / row["loop of modules"]["gflops"]
         rounds.append(row)
         print(f"\nround {r + 1}: matmul ceiling {ceiling:.0f} GFLOP/s (fp32, "
               f"{torch.get_num_threads()} thread(s))")
@@ -187,13 +203,19 @@ def main() -> None:
             v = row[name]
             print(f"  {name:<32}{v['wall_s']:>9.2f}{v['cpu_s']:>9.2f}"
                   f"{v['speedup_wall']:>8.2f}{v['speedup_cpu']:>8.2f}")
-        print(f"  {'training step, all instances':<32}{'wall ms':>9}{'CPU ms':>9}{'x CPU':>16}")
+        print(f"  {'training step, all instances':<32}{'wall ms':>9}{'CPU ms':>9}{'x CPU':>8}"
+              f"{'GFLOP/s':>9}")
         for name in steps:
             v = row[name]
-            print(f"  {name:<32}{v['wall_ms']:>9.1f}{v['cpu_ms']:>9.1f}{v['speedup_cpu']:>16.2f}")
+            print(f"  {name:<32}{v['wall_ms']:>9.1f}{v['cpu_ms']:>9.1f}{v['speedup_cpu']:>8.2f}"
+                  f"{v['gflops']:>9.1f}")
+        print(f"  roofline: the loop runs its matmul FLOPs at "
+              f"{row['loop of modules']['gflops']:.1f} GFLOP/s, so no batching can beat it by "
+              f"more than {row['speedup_bound']:.1f}x here")
 
     median = {name: {k: float(np.median([r[name][k] for r in rounds])) for k in rounds[0][name]}
               for name in [*grids, *steps]}
+    bound = float(np.median([r["speedup_bound"] for r in rounds]))
     ceilings = [r["matmul_gflops"] for r in rounds]
     print(f"\nmedians over {args.rounds} round(s); matmul ceiling {min(ceilings):.0f}-"
           f"{max(ceilings):.0f} GFLOP/s across rounds")
@@ -203,13 +225,18 @@ def main() -> None:
     for name in steps:
         print(f"  {name:<32} {median[name]['cpu_ms']:.1f} CPU ms/step, "
               f"x{median[name]['speedup_cpu']:.2f} CPU")
+    verdict = ("so a 5x speed-up from batching is impossible on this machine" if bound < 5
+               else "so a 5x speed-up is not ruled out by arithmetic here")
+    print(f"  roofline bound on any batching: x{bound:.1f} (matmul ceiling / the loop's "
+          f"achieved matmul GFLOP/s), {verdict}")
     if args.json is not None:
         args.json.write_text(json.dumps({
             "grid": {"weight_decays": wds, "train_fracs": fracs, "steps": args.steps},
             "machine": platform.processor() or platform.machine(),
             "threads": torch.get_num_threads(), "test_loss_max_difference": worst,
             "test_acc_max_difference": worst_acc, "grokked_steps_equal": same_grok,
-            "matmul_gflops": float(np.median(ceilings)), "rounds": rounds, "median": median},
+            "matmul_gflops": float(np.median(ceilings)), "step_matmul_flops": flops,
+            "speedup_bound": bound, "rounds": rounds, "median": median},
             indent=1))
 
 

@@ -87,3 +87,37 @@ def test_threads_benchmark_worker_runs_at_its_settings():
     assert record["threads"] == 1 and record["policy"] == "PASSIVE"
     assert record["ceiling_gflops"] > 0 and len(record["seconds_per_step"]) == 5
     assert all(s > 0 for s in record["seconds_per_step"].values())
+
+
+def load_grokking_benchmark():
+    """Import benchmarks/grokking.py (benchmarks/ is not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_grokking",
+                                                  ROOT / "benchmarks" / "grokking.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_grokking_benchmark_names_a_checkout_without_the_peer_code(tmp_path):
+    import pytest
+
+    with pytest.raises(SystemExit, match="--peer: .* has no transformers.py"):
+        load_grokking_benchmark().load_peer(tmp_path)
+
+
+def test_grokking_benchmark_imports_the_peer_with_its_logging_stood_in(tmp_path):
+    """The peer's module imports wandb and plotly and its sibling helpers; it loads without them."""
+    before = set(sys.modules)
+    (tmp_path / "helpers.py").write_text("import plotly.express as px\nVALUE = 3\n")
+    (tmp_path / "transformers.py").write_text(
+        "import wandb\nfrom . import helpers\n\n"
+        "def value():\n    wandb.init(project='x')\n    return helpers.VALUE\n")
+    try:
+        peer = load_grokking_benchmark().load_peer(tmp_path)
+        assert peer.value() == 3
+    finally:   # the stand-ins and the fake peer leave this test process again
+        for name in set(sys.modules) - before:
+            if name.split(".")[0] in ("wandb", "plotly", "progress_measures_paper"):
+                del sys.modules[name]

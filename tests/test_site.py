@@ -61,8 +61,6 @@ CHROMIUM_ARGS = [
 ]
 LOCAL_HOSTS = {"127.0.0.1"}
 LOCAL_SCHEMES = {"data", "blob", "about", "javascript"}
-WIDGET_STATE = 'script[type="application/vnd.jupyter.widget-state+json"]'
-WIDGET_SELECTOR = ".jupyter-widgets, .widget-slider"
 CHAPTER_RE = re.compile(r"^notebooks/\d\d_[a-z0-9_]+$")
 EDITION = "student" if "student" in SITE.parts else "instructor"
 LIVE_WIDGET_SELECTOR = ".widget-slider, .widget-dropdown, .widget-interact"
@@ -122,8 +120,6 @@ class PageReport:
     external_requests: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
     broken_images: list[str] = field(default_factory=list)
-    has_widget_state: bool = False
-    visible_widgets: int = 0
     colab_links: list[str] = field(default_factory=list)
     live_widgets: int = 0
     live_widget_notes: int = 0
@@ -232,19 +228,6 @@ async def visit(browser: object, url: str) -> PageReport:
         response = await page.goto(url, wait_until="load", timeout=60_000)
         await page.wait_for_load_state("networkidle", timeout=30_000)
         report.status = response.status if response else None
-        report.has_widget_state = await page.locator(WIDGET_STATE).count() > 0
-        if report.has_widget_state:
-            # Wait for any widget to show (the first match can be one that never does: waiting
-            # on it cost the 20 s timeout on every chapter page).
-            try:
-                await page.wait_for_function(
-                    f"(selector) => ({COUNT_VISIBLE_JS})(selector) > 0",
-                    arg=WIDGET_SELECTOR,
-                    timeout=20_000,
-                )
-            except Exception:  # noqa: BLE001 - reported through visible_widgets == 0
-                pass
-            report.visible_widgets = await page.evaluate(COUNT_VISIBLE_JS, WIDGET_SELECTOR)
         # Bring every image into view (lazy loading), then check that it decoded.
         await page.evaluate(
             "() => { for (const img of document.images) { img.loading = 'eager'; } "
@@ -358,15 +341,6 @@ def test_images_load(reports: dict[str, PageReport], docname: str) -> None:
     """Every <img> decoded (naturalWidth > 0)."""
     report = reports[docname]
     assert not report.broken_images, f"{docname}: images not loaded {report.broken_images}"
-
-
-@pytest.mark.parametrize("docname", DOCNAMES)
-def test_widgets_render(reports: dict[str, PageReport], docname: str) -> None:
-    """Pages that carry ipywidget state show at least one rendered, visible widget."""
-    report = reports[docname]
-    if not report.has_widget_state:
-        pytest.skip(f"{docname} has no widget state")
-    assert report.visible_widgets > 0, f"{docname}: widget state present but nothing rendered"
 
 
 def colab_target(docname: str) -> str:
