@@ -121,3 +121,19 @@ def test_llc_over_training_reuses_a_full_calibration_exactly():
                                       calibrated={100: full})
     for name in ("llc", "llc_std", "lr", "trace_ok"):
         assert torch.equal(torch.as_tensor(fresh[name]), torch.as_tensor(reused[name])), name
+
+
+def test_devinterp_loader_gives_the_batches_of_a_plain_shuffled_loader():
+    """devinterp_llc's loader reads whole batches at once; they are a plain loader's batches."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from emergence_lib.progress.llc import _as_batch, _BatchIndexed
+
+    data = (torch.randn(50, 3), torch.randint(0, 5, (50,)))
+    plain = DataLoader(TensorDataset(*data), batch_size=16, shuffle=True,
+                       generator=torch.Generator().manual_seed(4))
+    fast = DataLoader(_BatchIndexed(*data), batch_size=16, shuffle=True,
+                      generator=torch.Generator().manual_seed(4), collate_fn=_as_batch)
+    for _ in range(2):   # two epochs: the generator advances the same way
+        for (xa, ya), (xb, yb) in zip(plain, fast, strict=True):
+            assert torch.equal(xa, xb) and torch.equal(ya, yb)
