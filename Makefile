@@ -49,16 +49,23 @@ book: $(STAMP)  ## execute every chapter (FAST) and build the HTML into _build/h
 	$(BIN)/python scripts/build_book.py --edition $(EDITION) --fast $(FAST) \
 		$(if $(CHAPTERS),--chapters $(CHAPTERS)) $(if $(filter 1,$(FORCE)),--force)
 
-books: $(STAMP)  ## build both editions (instructor and student), at once unless EDITIONS_PARALLEL=0
-ifeq ($(EDITIONS_PARALLEL),1)
+# $(call both_editions,COMMAND,WHAT): COMMAND (a shell command using $$e) for the instructor and
+# the student edition at the same time, every chapter at 1 thread, output prefixed by the edition
+define both_editions
 	@for e in instructor student; do \
-	  ( EMERGENCE_THREADS=$${EMERGENCE_THREADS:-1} OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} \
-	    $(MAKE) book EDITION=$$e 2>&1 | sed -u "s/^/[$$e] /" ) & eval "pid_$$e=$$!"; \
+	  ( set -o pipefail; \
+	    { export EMERGENCE_THREADS=$${EMERGENCE_THREADS:-1} OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1}; \
+	      $(1); } 2>&1 | sed -u "s/^/[$$e] /" ) & eval "pid_$$e=$$!"; \
 	done; \
 	status=0; \
-	wait $$pid_instructor || { status=1; echo "make books: the instructor edition FAILED"; }; \
-	wait $$pid_student || { status=1; echo "make books: the student edition FAILED"; }; \
+	wait $$pid_instructor || { status=1; echo "$(2): the instructor edition FAILED"; }; \
+	wait $$pid_student || { status=1; echo "$(2): the student edition FAILED"; }; \
 	exit $$status
+endef
+
+books: $(STAMP)  ## build both editions (instructor and student), at once unless EDITIONS_PARALLEL=0
+ifeq ($(EDITIONS_PARALLEL),1)
+	$(call both_editions,$(MAKE) book EDITION=$$e,make books)
 else
 	$(MAKE) book EDITION=instructor
 	$(MAKE) book EDITION=student
@@ -97,18 +104,9 @@ test: $(STAMP)  ## lint, unit tests, both editions built and site-tested (execut
 # at the same time, so one edition's site tests run while the other's last chapters execute.
 editions: $(STAMP)
 ifeq ($(EDITIONS_PARALLEL),1)
-	@for e in instructor student; do \
-	  ( set -o pipefail; t0=$$(date +%s); \
-	    { EMERGENCE_THREADS=$${EMERGENCE_THREADS:-1} OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} \
-	      $(MAKE) book EDITION=$$e && t1=$$(date +%s) && $(MAKE) site EDITION=$$e && \
-	      echo "make test: the $$e edition built in $$(( t1 - t0 )) s," \
-	        "site-tested in $$(( $$(date +%s) - t1 )) s"; } 2>&1 | sed -u "s/^/[$$e] /" ) & \
-	  eval "pid_$$e=$$!"; \
-	done; \
-	status=0; \
-	wait $$pid_instructor || { status=1; echo "make test: the instructor edition FAILED"; }; \
-	wait $$pid_student || { status=1; echo "make test: the student edition FAILED"; }; \
-	exit $$status
+	$(call both_editions,t0=$$(date +%s) && $(MAKE) book EDITION=$$e && t1=$$(date +%s) \
+	  && $(MAKE) site EDITION=$$e && echo "make test: the $$e edition built in $$(( t1 - t0 )) s \
+	  and site-tested in $$(( $$(date +%s) - t1 )) s",make test)
 else
 	$(MAKE) books
 	$(MAKE) sites
