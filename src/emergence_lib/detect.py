@@ -103,6 +103,11 @@ class Transition:
         return float(np.log10(self.finish / self.onset)) if self.onset > 0 else float("inf")
 
 
+# Where a transition's onset, midpoint and finish are read: these fractions of the way from
+# the start level to the end level.
+TRANSITION_FRACTIONS = (0.1, 0.5, 0.9)
+
+
 def detect_transition(x: object, y: object, *, start: float | None = None,
                       end: float | None = None, min_change: float = 0.0,
                       sustained: bool = True, smooth: int = 1) -> Transition | None:
@@ -122,7 +127,7 @@ def detect_transition(x: object, y: object, *, start: float | None = None,
     direction = "up" if end > start else "down"
     smoothed = _smoothed(y, smooth)
     marks = []
-    for frac in (0.1, 0.5, 0.9):
+    for frac in TRANSITION_FRACTIONS:
         at = first_crossing(x, smoothed, start + frac * (end - start), direction, sustained)
         if at is None:
             return None
