@@ -85,6 +85,7 @@ import numpy as np
 from emergence_lib.checks.ch00 import recovers_threshold, transition_record
 from emergence_lib.course import glue
 from emergence_lib.exercises.ch00 import (
+    COVERAGE_POINTS,
     EARLY_TOLERANCE,
     FACTOR_RTOL,
     check_coverage,
@@ -290,7 +291,10 @@ for k in (0.5, 1, 2, 4, 8):
 
 # %%
 check_factor_prediction(predicted_factor)
-check_transition_width(transition_width);
+check_transition_width(transition_width)
+*rest, last = COVERAGE_POINTS   # the next exercise's sweep, from exercises.ch00
+glue("ch00_coverage_fewest", min(COVERAGE_POINTS), "d")
+glue("ch00_coverage_points", f"{', '.join(map(str, rest))} and {last}");
 
 # %% [markdown]
 # ```{exercise} What do the fit and the glider cost, and can they ship?
@@ -379,14 +383,16 @@ assert difference == 0, "the reloaded program must give the same generations"
 #
 # **Persona:** applied researcher · **Difficulty:** ★★☆ · **Time:** 30 min
 #
-# Hypothesis: with only 5 noisy points, the bootstrap's 95% interval of the threshold
+# Hypothesis: with only {glue:text}`ch00_coverage_fewest` noisy points, the bootstrap's 95% interval of the threshold
 # *under-covers*: it contains the true threshold less than 95% of the time. The cell below runs
-# the sweep for you (`exercises.ch00.coverage_sweep`): for 5, 9 and 17 points, families drawn
+# the sweep for you (`exercises.ch00.coverage_sweep`): for {glue:text}`ch00_coverage_points`
+# points, families drawn
 # from the known logistic above with new noise seeds, each refitted with a bootstrap; `sweep[n]`
 # holds the `(repeats, 2)` threshold intervals. Write `coverage(intervals, truth)`: the share of
 # rows `[lo, hi]` that contain `truth` (ends included). Report the coverage and its 95% Wilson
 # interval (`emergence_lib.metrics.wilson_interval`) for each number of points, and the median
-# interval width as a factor in $x$. Set `undercover_verdict = True` if the 5-point coverage's
+# interval width as a factor in $x$. Set `undercover_verdict = True` if the
+# {glue:text}`ch00_coverage_fewest`-point coverage's
 # Wilson interval lies entirely below 95% (under-coverage shown), `False` if not.
 # ```
 

@@ -70,6 +70,7 @@ from emergence_lib.course import glue
 from emergence_lib.detect import first_crossing
 from emergence_lib.exercises.ch01 import (
     FRONTIER_TOLERANCE,
+    THRESHOLD_SHIFT_RTOL,
     check_crossing_size,
     check_paradox_verdict,
     check_threshold_shift,
@@ -103,6 +104,20 @@ from emergence_lib.utils import configure_threads
 
 use_house_style()
 configure_threads()
+# the setup and the exercises' tolerances, from the modules that define them
+train_config = recipe.addition_config()
+glue("ch01_n_digits", recipe.N_DIGITS, "d")
+glue("ch01_n_inputs", 2 * recipe.N_DIGITS, "d")
+glue("ch01_n_outputs", recipe.N_DIGITS + 1, "d")
+glue("ch01_depth", recipe.DEPTH, "d")
+glue("ch01_width_min", min(recipe.WIDTHS), "d")
+glue("ch01_width_max", max(recipe.WIDTHS), "d")
+glue("ch01_lr", f"{train_config.lr:g}")
+glue("ch01_batch", train_config.batch_size, "d")
+glue("ch01_fast_steps", recipe.FAST["steps"], ",d")
+glue("ch01_n_train", recipe.N_TRAIN, ",d")
+glue("ch01_n_test", recipe.N_TEST, ",d")
+glue("ch01_shift_rtol", THRESHOLD_SHIFT_RTOL, ".0%");
 
 # %% [markdown]
 # ## Smooth loss, sudden skills
@@ -180,13 +195,16 @@ print(f"Chinchilla loss, D = 20N: 6.7B {loss_6b:.3f}, 13B {loss_13b:.3f}, 175B {
 #
 # ## A family of tiny models learning to add
 #
-# The task: add two 4-digit numbers. Each model sees the 8 digits one-hot encoded (least
-# significant first) and predicts the 5 digits of the sum, also least significant first, with
-# a separate 10-way softmax per position. Every model is the same 2-hidden-layer ReLU network,
-# only wider or narrower: widths 8 to 256, about 1k to 99k parameters. They all train the same
-# way (AdamW, learning rate 3e-3 with a one-cycle schedule, batch 256, {glue:text}`ch01_steps` steps;
-# FAST stops at 2,000 because the widest model's jump is over by step 1,000) on the same
-# 30,000 problems and are scored on 5,000 problems they never saw. All of these numbers live in
+# The task: add two {glue:text}`ch01_n_digits`-digit numbers. Each model sees the
+# {glue:text}`ch01_n_inputs` digits one-hot encoded (least significant first) and predicts the
+# {glue:text}`ch01_n_outputs` digits of the sum, also least significant first, with a separate
+# 10-way softmax per position. Every model is the same {glue:text}`ch01_depth`-hidden-layer ReLU
+# network, only wider or narrower: widths {glue:text}`ch01_width_min` to
+# {glue:text}`ch01_width_max`, about 1k to 99k parameters. They all train the same way (AdamW,
+# learning rate {glue:text}`ch01_lr` with a one-cycle schedule, batch {glue:text}`ch01_batch`,
+# {glue:text}`ch01_steps` steps; FAST stops at {glue:text}`ch01_fast_steps` because the widest
+# model's jump is over by step 1,000) on the same {glue:text}`ch01_n_train` problems and are
+# scored on {glue:text}`ch01_n_test` problems they never saw. All of these numbers live in
 # `emergence_lib.recipes.addition`.
 #
 # The trainings do not depend on each other, so the recipe hands them to
@@ -484,7 +502,7 @@ print(result.sentence)
 # default logistic ($k = 1.5$, threshold $x_c = 10^4$). At what size, as a multiple of $x_c$,
 # do all $m = 5$ of them succeed together half the time? Write the factor into
 # `threshold_shift` (a number, e.g. `2.0`); the cell after the checker reads the answer off the
-# widget's own curve and compares (within 15%).
+# widget's own curve and compares (within {glue:text}`ch01_shift_rtol`).
 # ```
 
 # %%

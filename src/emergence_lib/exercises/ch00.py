@@ -80,8 +80,11 @@ def check_factor_prediction(answer: object) -> CheckResult:
 
 
 # ---- applied researcher: does the bootstrap interval cover the truth? ------------------------
+COVERAGE_POINTS = (5, 9, 17)   # the sweep's family sizes (points per fitted curve)
+
+
 def coverage_sweep(true_threshold: float, true_steepness: float, noise: float,
-                   n_points: Sequence[int] = (5, 9, 17), repeats: int = 12, n_boot: int = 40,
+                   n_points: Sequence[int] = COVERAGE_POINTS, repeats: int = 12, n_boot: int = 40,
                    seed: int = 0) -> dict[int, np.ndarray]:
     """For each number of points: ``repeats`` families drawn from the known logistic (floor 0,
     ceiling 1, x from 1e3 to 1e5, Gaussian noise, noise seeds seed + 1000 + r), each refitted with

@@ -78,9 +78,14 @@ def threshold_shift_reference(m: int, steepness: float) -> float:
     return float(np.exp(np.log(p / (1.0 - p)) / steepness))
 
 
+THRESHOLD_SHIFT_RTOL = 0.15   # the predicted factor counts when within 15% of the widget's
+
+
 def check_threshold_shift(answer: object, measured: float) -> CheckResult:
-    """The student's predicted factor against the one the widget's curve gives (within 15%)."""
-    return check_number(answer, measured, name="threshold_shift", rtol=0.15, unit="x x_c",
+    """The student's predicted factor against the one the widget's curve gives (within
+    THRESHOLD_SHIFT_RTOL)."""
+    return check_number(answer, measured, name="threshold_shift", rtol=THRESHOLD_SHIFT_RTOL,
+                        unit="x x_c",
                         explain="The product reaches 50% only when every factor is at "
                         "0.5**(1/m) (0.87 for m = 5), well above one sub-skill's own 50%: "
                         "solve 1 / (1 + (x / x_c)**-k) = 0.5**(1/m) for x / x_c.")
