@@ -510,15 +510,20 @@ HTML(frame_slider(lambda ax, frame: draw_length(ax, frame + 1), n_frames=recipe.
 # ## A resolution-limited evaluation
 #
 # A second way a metric can fake a jump: it cannot see small values. Exact match of the smallest
-# model is {glue:text}`ch02_smallest_exact`. Measured on 50 test problems, such a model will
-# most likely score 0/50, and the result reads "absent" — but the 95% (Wilson) interval for
-# 0/50 reaches up to {glue:text}`ch02_wilson_0_50`, so it rules out nothing smaller. Below,
-# each model is evaluated on random subsets of the test set of 50, 500 and 5,000 problems, with
-# the interval on every point.
+# model is {glue:text}`ch02_smallest_exact`. Measured on {glue:text}`ch02_test_fewest` test
+# problems, such a model will most likely score 0/{glue:text}`ch02_test_fewest`, and the result
+# reads "absent" — but the 95% (Wilson) interval for 0/{glue:text}`ch02_test_fewest` reaches up
+# to {glue:text}`ch02_wilson_0_50`, so it rules out nothing smaller. Below, each model is
+# evaluated on random subsets of the test set of {glue:text}`ch02_test_sizes` problems, with the
+# interval on every point.
 
 # %%
 glue("ch02_smallest_exact", float(scores["exact_match"][np.argmin(params)]), ".2%")
-glue("ch02_wilson_0_50", metrics.wilson_interval(0, 50)[1], ".0%")
+fewest = recipe.TEST_SIZES[0]   # the resolution-limited evaluation's sizes, from the recipe
+*rest, last = (f"{n:,}" for n in recipe.TEST_SIZES)
+glue("ch02_test_fewest", fewest, ",d")
+glue("ch02_test_sizes", f"{', '.join(rest)} and {last}")
+glue("ch02_wilson_0_50", metrics.wilson_interval(0, fewest)[1], ".0%")
 hits = [recipe.exact_match_hits(m) for m in family]
 resolution = {n: np.array([metrics.rate_with_interval(h, n, seed=SEED) for h in hits])
               for n in recipe.TEST_SIZES}                           # n -> (n_models, 3)

@@ -127,18 +127,28 @@ model = run.result.model
 print(f"{setup.name}: p={setup.p}, {len(run.data.x_train)} training pairs, "
       f"{count_parameters(model):,} parameters, {setup.steps:,} steps")
 glue("ch03_setup", setup.name)
+glue("ch03_rule_memorized", recipe.MEMORIZED_ACC, ".0%")   # the detector's levels
+glue("ch03_rule_grokked", recipe.GROKKED_ACC, ".0%")
+glue("ch03_delay_frac", recipe.DELAY_TRAIN_FRAC, "g")   # the exercises' runs
+*rest, last = (format(wd, "g") for wd in recipe.GRID_WEIGHT_DECAYS)
+glue("ch03_grid_decays", f"{', '.join(rest)} and {last}")
+glue("ch03_speedup_weak", SPEEDUP_DECAYS[0], "g")
+glue("ch03_speedup_strong", SPEEDUP_DECAYS[1], "g")
+glue("ch03_speedup_times", SPEEDUP_DECAYS[1] / SPEEDUP_DECAYS[0], "g")
+glue("ch03_llc_max_drift", recipe.LLC_MAX_DRIFT, ".0%");   # the SGLD trace check
 
 # %% [markdown]
 # ## What the detector sees
 #
 # `recipe.grokking_report` uses the library's transition detector: the memorization step is the
-# first step with train accuracy $\ge 99\%$, the grokking step the first with test accuracy
-# $\ge 95\%$, and the *lead* of a progress measure is how many steps its own transition (the
-# first sustained 10% of its change) comes before the test-accuracy one. The same steps cut the
-# run into Nanda et al.'s three phases: **memorization** (until train accuracy reaches 99%),
-# **circuit formation** (until test accuracy begins its jump: the first sustained 10% of its
-# rise) and **cleanup** (until test accuracy reaches 95%). These boundaries are this chapter's
-# operational choice; Nanda et al. drew theirs from the excluded and restricted losses.
+# first step with train accuracy ≥ {glue:text}`ch03_rule_memorized`, the grokking step the first
+# with test accuracy ≥ {glue:text}`ch03_rule_grokked`, and the *lead* of a progress measure is
+# how many steps its own transition (the first sustained 10% of its change) comes before the
+# test-accuracy one. The same steps cut the run into Nanda et al.'s three phases:
+# **memorization** (until train accuracy reaches {glue:text}`ch03_rule_memorized`), **circuit
+# formation** (until test accuracy begins its jump: the first sustained 10% of its rise) and
+# **cleanup** (until test accuracy reaches {glue:text}`ch03_rule_grokked`). These boundaries are
+# this chapter's operational choice; Nanda et al. drew theirs from the excluded and restricted losses.
 
 # %%
 measures = recipe.fourier_measures(run, seed=SEED, progress=not FAST)
@@ -174,11 +184,12 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# On the log step axis the story has three acts. Train accuracy reaches 99% at step
-# {glue:text}`ch03_memorized`, while test accuracy is {glue:text}`ch03_test_acc_at_mem` and the
-# test loss even *rises* (the network is confidently wrong on unseen pairs). Then a long plateau
-# in which nothing visible happens except that weight decay shrinks the weights. Test accuracy
-# begins its jump at step {glue:text}`ch03_onset` and reaches 95% at step
+# On the log step axis the story has three acts. Train accuracy reaches
+# {glue:text}`ch03_rule_memorized` at step {glue:text}`ch03_memorized`, while test accuracy is
+# {glue:text}`ch03_test_acc_at_mem` and the test loss even *rises* (the network is confidently
+# wrong on unseen pairs). Then a long plateau in which nothing visible happens except that
+# weight decay shrinks the weights. Test accuracy begins its jump at step
+# {glue:text}`ch03_onset` and reaches {glue:text}`ch03_rule_grokked` at step
 # {glue:text}`ch03_grokked`, {glue:text}`ch03_ratio` times later than memorization.
 #
 # ## Question 3: fit the jump
@@ -353,8 +364,9 @@ glue("ch03_excluded_says", excluded_says)
 # recommends: SGLD batches of $m$ pairs with $n\beta = m/\log m$; a localization term
 # $\gamma/2\,|w - w^*|^2$ that keeps chains near $w^*$; several chains; and a step size that is
 # the largest of a few whose loss traces pass a check: they rise above $L_n(w^*)$, level off
-# after burn-in (the second half of the kept trace within 20% of the rise of the first), and
-# stay below the loss of guessing ($\log p$). The settings are `recipe.LLC_SETTINGS`. Below, the
+# after burn-in (the second half of the kept trace within {glue:text}`ch03_llc_max_drift` of the
+# rise of the first), and stay below the loss of guessing ($\log p$). The settings are
+# `recipe.LLC_SETTINGS`. Below, the
 # calibration at the LLC checkpoint nearest the start of the test-accuracy jump (step
 # {glue:text}`ch03_llc_at`): every step size tried, and its loss traces.
 
@@ -521,9 +533,9 @@ else:
 # the more training pairs, the less a lookup table helps. Below, a small grid of shorter FAST
 # runs (`recipe.GRID_STEPS` steps each, with weight decays stronger than the main run's, so that
 # most of them grok within those steps) — move the sliders to compare. A dash in the table
-# below means the run did not reach 95% test accuracy within those steps. The same cell trains the
-# applied-researcher exercise's sweep (one more seed at train fraction 0.6, each run stopped once
-# it groks).
+# below means the run did not reach {glue:text}`ch03_rule_grokked` test accuracy within those
+# steps. The same cell trains the applied-researcher exercise's sweep (one more seed at train
+# fraction {glue:text}`ch03_delay_frac`, each run stopped once it groks).
 
 # %%
 # The grid's runs share one architecture, so they train as one model with a leading instance
@@ -587,10 +599,11 @@ for wd in wds:
 #
 # 1. Write `top_frequencies(spectrum, n)`: entry $i$ of `spectrum` is the strength of frequency
 #    $i + 1$; return the `n` strongest frequencies, strongest first.
-# 2. Predict, run, check. At train fraction 0.6 the grid above trains weight decays 0.5 and 2.0.
-#    Before you read its table: how many times sooner (in steps) does the run with four times the
-#    weight decay reach 95% test accuracy? Set `predicted_speedup` to your number; the checker
-#    compares it with the run's ratio (within {glue:text}`ch03_speedup_rtol`). Hint: look at
+# 2. Predict, run, check. At train fraction {glue:text}`ch03_delay_frac` the grid above trains
+#    weight decays {glue:text}`ch03_speedup_weak` and {glue:text}`ch03_speedup_strong`. Before you
+#    read its table: how many times sooner (in steps) does the run with
+#    {glue:text}`ch03_speedup_times` times the weight decay reach {glue:text}`ch03_rule_grokked`
+#    test accuracy? Set `predicted_speedup` to your number; the checker compares it with the run's ratio (within {glue:text}`ch03_speedup_rtol`). Hint: look at
 #    *when* each run memorizes.
 # ```
 
@@ -715,8 +728,8 @@ except RuntimeError as err:
 #
 # Hypothesis: the *delay* from memorization to grokking is proportional to
 # $1/\text{weight decay}$. The grid cell already ran the sweep (`sweep`, from
-# `recipe.delay_sweep`): weight decays 0.5, 1 and 2 at train fraction 0.6, for the grid's seed
-# and one more, each run stopped once it groks; each point has `.weight_decay`, `.seed`,
+# `recipe.delay_sweep`): weight decays {glue:text}`ch03_grid_decays` at train fraction
+# {glue:text}`ch03_delay_frac`, for the grid's seed and one more, each run stopped once it groks; each point has `.weight_decay`, `.seed`,
 # `.memorized`, `.grokked` and `.delay`. Write `delay_exponent(weight_decays, grok_steps)`,
 # the slope of $\log(\text{delay})$ against $\log(\text{weight decay})$ (the hypothesis
 # predicts $-1$). Fit it to the sweep, get a 95% interval by resampling the seeds within each
@@ -784,7 +797,7 @@ check_delay_verdict(delay_verdict, delay_reference);
 # **Persona:** frontier researcher · **Difficulty:** ★★★ · **Time:** open-ended
 #
 # Open question: can the grokking step be predicted from what a run shows *before* its jump?
-# Target: predict every grid run's step of 95% test accuracy within
+# Target: predict every grid run's step of {glue:text}`ch03_rule_grokked` test accuracy within
 # {glue:text}`ch03_prediction_tolerance` (the recipe's `PREDICTION_TOLERANCE`), using only the
 # main run and each grid run's curves up to {glue:text}`ch03_prediction_window` steps
 # (`PREDICTION_WINDOW`) after it memorizes. A starting point: weight decay shrinks the
@@ -871,8 +884,6 @@ print("answers: " + "; ".join(f"{q} {a.answer}" for q, a in record.answers.items
 from emergence_lib.checks import ch03 as ch03_criterion
 
 # The criterion's limits, from the one place they are defined:
-glue("ch03_rule_memorized", recipe.MEMORIZED_ACC, ".0%")
-glue("ch03_rule_grokked", recipe.GROKKED_ACC, ".0%")
 glue("ch03_rule_delay", ch03_criterion.MIN_DELAY, "g")
 glue("ch03_rule_test_at_mem", ch03_criterion.MAX_TEST_ACC_AT_MEMORIZATION, ".0%")
 glue("ch03_rule_lead", ch03_criterion.MIN_LEAD, ",.0f")

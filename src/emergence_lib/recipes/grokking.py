@@ -106,6 +106,8 @@ LLC_SETTINGS = {
 }
 LLC_STEP_SIZES = {"FAST": (1e-4, 3e-4, 1e-3), "FULL": (3e-6, 1e-5, 3e-5)}
 LLC_CHECKPOINTS = {"FAST": 6, "FULL": 8}
+LLC_MAX_DRIFT = 0.2   # a trace levels off: its kept second half within this share of the
+                      # rise of the first (the trace check of calibrate_run_llc)
 
 
 def grokking_model(setup: GrokkingSetup, seed: int = 0) -> nn.Module:
@@ -270,7 +272,8 @@ def calibrate_run_llc(run: GrokkingRun, step: int, seed: int = 0,
     name = _llc_name(run)
     return calibrate_llc(_load(run, step), llc_loss_fn(run.setup.p),
                          (run.data.x_train, run.data.y_train), LLC_STEP_SIZES[name],
-                         max_loss=float(np.log(run.setup.p)), first_pass=first_pass,
+                         max_drift=LLC_MAX_DRIFT, max_loss=float(np.log(run.setup.p)),
+                         first_pass=first_pass,
                          seed=seed, **LLC_SETTINGS[name])
 
 
