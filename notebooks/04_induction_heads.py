@@ -67,6 +67,7 @@ import torch
 from IPython.display import HTML
 
 from emergence_lib.atlas import write_record
+from emergence_lib.checks import ch04 as ch04_criterion
 from emergence_lib.checks.ch04 import induction_verdict
 from emergence_lib.course import glue
 from emergence_lib.detect import detect_transition, first_crossing, lead
@@ -101,15 +102,32 @@ LN_V = setup.uniform_loss
 print(setup)
 # the exercises' tolerances, from the modules that define them
 glue("ch04_control_atol", ex04.CONTROL_PREDICTION_ATOL, ".2f")
-glue("ch04_forecast_tol", recipe.FORECAST_TOLERANCE, ".0%");
+glue("ch04_forecast_tol", recipe.FORECAST_TOLERANCE, ".0%")
+# the setup's numbers, from the recipe
+glue("ch04_min_period", setup.min_period, "d")
+glue("ch04_max_period", setup.max_period, "d")
+glue("ch04_vocab", setup.vocab, "d")
+glue("ch04_ln_v", LN_V, ".2f")
+glue("ch04_eval_block", setup.eval_block, "d")
+glue("ch04_d_model", setup.d_model, "d")
+glue("ch04_lr", f"{setup.lr:g}")
+glue("ch04_batch", setup.batch_size, "d")
+glue("ch04_log_every", setup.log_every, "d")
+# the check's limits (emergence_lib.checks.ch04)
+glue("ch04_rule_drop", ch04_criterion.DROP_FRACTION, ".0%")
+glue("ch04_rule_threshold", recipe.INDUCTION_THRESHOLD, "g")
+glue("ch04_rule_restored", ch04_criterion.ABLATION_RESTORED, ".0%")
+glue("ch04_rule_lead", ch04_criterion.MIN_LEAD, ",.0f")
+glue("ch04_rule_sigmas", ch04_criterion.BASELINE_SIGMAS, "g");
 
 # %% [markdown]
 # ## The task: sequences that repeat at a random distance
 #
 # Every training sequence is made of random tokens that start repeating after a random period
-# $h$ between 8 and 32: token $t$ is $x_{t \bmod h}$. Before the first repeat nothing can be
+# $h$ between {glue:text}`ch04_min_period` and {glue:text}`ch04_max_period`: token $t$ is
+# $x_{t \bmod h}$. Before the first repeat nothing can be
 # predicted better than a uniform guess over the vocabulary, whose loss is
-# $\ln V = \ln 64 \approx 4.16$ nats. After it, the next token is *copyable*: it is whatever
+# $\ln V = \ln$ {glue:text}`ch04_vocab` ≈ {glue:text}`ch04_ln_v` nats. After it, the next token is *copyable*: it is whatever
 # followed the previous occurrence of the current token. We mark those positions with a mask
 # and call the loss there the **copy loss**.
 #
@@ -119,8 +137,8 @@ glue("ch04_forecast_tol", recipe.FORECAST_TOLERANCE, ".0%");
 # context by content. (An exercise below tests whether the trained model copies equally well at
 # every distance.)
 #
-# For evaluation we use a cleaner version: a random block of 32 tokens repeated once. The model
-# is trained on all positions with the ordinary next-token loss.
+# For evaluation we use a cleaner version: a random block of {glue:text}`ch04_eval_block` tokens
+# repeated once. The model is trained on all positions with the ordinary next-token loss.
 #
 # A third set is **held out** in a stronger sense: *text-like* sequences that are not periodic at
 # all. Their tokens follow a Zipf law (a few tokens are common, most are rare, with a fresh
@@ -146,10 +164,11 @@ print(f"held-out text-like set: {tuple(text_tokens.shape)} tokens, "
 # %% [markdown]
 # ## Training: a plateau, then a phase change
 #
-# The model: token and learned position embeddings of width 64, two layers of two attention
-# heads each, **no MLP and no LayerNorm** (with LayerNorm this small setup did not form the
-# circuit in our runs), and a linear unembedding. AdamW at learning rate $3\times10^{-3}$,
-# batch 64, fresh sequences every step; every 25 steps we evaluate (on the first half of the
+# The model: token and learned position embeddings of width {glue:text}`ch04_d_model`, two
+# layers of two attention heads each, **no MLP and no LayerNorm** (with LayerNorm this small
+# setup did not form the circuit in our runs), and a linear unembedding. AdamW at learning rate
+# {glue:text}`ch04_lr`, batch {glue:text}`ch04_batch`, fresh sequences every step; every
+# {glue:text}`ch04_log_every` steps we evaluate (on the first half of the
 # evaluation set; the analyses of the trained model use all of it) and keep a snapshot of the
 # weights. All numbers live in `emergence_lib.recipes.induction`.
 
@@ -268,11 +287,12 @@ plateau = steps < onset
 peaks = {p: history[f"kcomp_L0H{p[0]}_L1H{p[1]}"][plateau].max() for p in pairs}
 peak_step = steps[plateau][np.argmax(kcomp[plateau])]
 others = max(v for p, v in peaks.items() if p != (prev_head, ind_head))
-all_above = all(v > k_mean + 5 * k_std for v in peaks.values())
+sigmas = ch04_criterion.BASELINE_SIGMAS   # the check's "above random matrices"
+all_above = all(v > k_mean + sigmas * k_std for v in peaks.values())
 singled_out = peaks[(prev_head, ind_head)] > 1.2 * others  # 20% above every other pair
 kcomp_sentence = (
     f"During the plateau the K-composition of {'every' if all_above else 'not every'} head "
-    f"pair rose more than 5 standard deviations above random matrices "
+    f"pair rose more than {sigmas:g} standard deviations above random matrices "
     f"({k_mean:.3f} ± {k_std:.3f}); the circuit's pair peaked at "
     f"{peaks[(prev_head, ind_head)]:.2f} (step {peak_step:.0f}), the other pairs at up to "
     f"{others:.2f}, so the raw ratio {'does' if singled_out else 'does not'} single out the "
@@ -283,7 +303,7 @@ print(kcomp_sentence)
 
 # %% [markdown]
 # The attention scores move with the copy loss: the prefix-matching score starts to rise
-# {glue:text}`ch04_ind_lead` steps before the copy loss (we log every 25 steps), the
+# {glue:text}`ch04_ind_lead` steps before the copy loss (we log every {glue:text}`ch04_log_every` steps), the
 # previous-token score {glue:text}`ch04_prev_lead` steps before it. That is Olsson et al.'s
 # signature — the heads and the drop arrive *together* — and the attention scores give little
 # warning.
@@ -1104,11 +1124,13 @@ print(("Target met: the token-matching score's own midpoint, fitted before the d
 #
 # The chapter's conclusion, computed from the numbers above by `emergence_lib.checks.ch04`
 # (the check cell at the end asserts the same conditions): the copy loss starts on the plateau
-# and ends below half of $\ln V$; the prefix-matching score passes 0.5 during the drop (within
-# four logged steps of its 10–90% window); mean-ablating the previous-token head alone, and the
-# induction heads together, each restore at least half of the drop; the control stays above
-# half of $\ln V$; the token-matching score of the circuit leads the drop by at least 100 steps
-# and ends more than 5 standard deviations above random matrices; the logistic beats the line
+# and ends below {glue:text}`ch04_rule_drop` of $\ln V$; the prefix-matching score passes
+# {glue:text}`ch04_rule_threshold` during the drop (within four logged steps of its 10–90%
+# window); mean-ablating the previous-token head alone, and the induction heads together, each
+# restore at least {glue:text}`ch04_rule_restored` of the drop; the control stays above
+# {glue:text}`ch04_rule_drop` of $\ln V$; the token-matching score of the circuit leads the drop
+# by at least {glue:text}`ch04_rule_lead` steps and ends more than
+# {glue:text}`ch04_rule_sigmas` standard deviations above random matrices; the logistic beats the line
 # and its steepness interval lies above the control's. The in-context-learning score is
 # reported either way.
 
