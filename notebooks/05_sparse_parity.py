@@ -62,10 +62,11 @@ import torch
 from IPython.display import HTML
 
 from emergence_lib.atlas import write_record
-from emergence_lib.checks.ch05 import frontier_prediction, hidden_progress
+from emergence_lib.checks.ch05 import MIN_GROWTH, frontier_prediction, hidden_progress
 from emergence_lib.course import glue
 from emergence_lib.detect import lead
 from emergence_lib.exercises.ch05 import (
+    GROWTH_RTOL,
     check_chance_and_subsets,
     check_growth_prediction,
     check_lr_verdict,
@@ -89,10 +90,11 @@ setup = recipe.FAST if FAST else recipe.FULL
 # $\binom{n}{k}$ candidates ($\binom{50}{3} = 19{,}600$).
 #
 # The model is a one-hidden-layer ReLU network, $f(x) = w_2^\top \mathrm{relu}(W_1 x + b_1) + b_2$
-# with 1,000 hidden units, trained on *fresh* samples every step (online: it never sees the same
-# input twice) with plain SGD at learning rate 0.1 on the hinge loss $\max(0, 1 - y f(x))$.
-# Barak et al.'s main setting is $n = 50$ with 32 samples per step. Our main run uses $n = 70$
-# and 256 samples per step: at $n = 50$, batch 32 every seed solves too, but SGD's noise makes
+# with {glue:text}`ch05_width` hidden units, trained on *fresh* samples every step (online: it
+# never sees the same input twice) with plain SGD at learning rate {glue:text}`ch05_lr` on the
+# hinge loss $\max(0, 1 - y f(x))$. Barak et al.'s main setting is $n = 50$ with 32 samples per
+# step. Our main run uses $n =$ {glue:text}`ch05_n` and {glue:text}`ch05_batch` samples per
+# step: at $n = 50$, batch 32 every seed solves too, but SGD's noise makes
 # some seeds' jumps nearly as long as their plateaus; the larger batch averages that noise away
 # (it shortens the jump more than the plateau) and the larger $n$ lengthens the plateau, so the
 # "long flat line, short jump" holds for every seed rather than typically. The calibration runs
@@ -101,6 +103,26 @@ setup = recipe.FAST if FAST else recipe.FULL
 
 # %%
 print("main run:", setup["main"], "| seeds:", setup["main_seeds"], "| steps:", setup["main_steps"])
+glue("ch05_log_every", setup["main_log_every"], "d")   # the main run's logging, from the recipe
+glue("ch05_test_size", recipe.TEST_SIZE, ",d")
+glue("ch05_chance_se", 100 * (0.25 / recipe.TEST_SIZE) ** 0.5, ".1f")   # sqrt(p(1-p)/N), points
+glue("ch05_smooth", recipe.ONSET_SMOOTH, "d")
+glue("ch05_smooth_steps", recipe.ONSET_SMOOTH * setup["main_log_every"], ",d")
+glue("ch05_growth_rtol", GROWTH_RTOL, ".0%")
+main_setup = setup["main"]
+glue("ch05_n", main_setup["n"], "d")
+glue("ch05_width", main_setup["width"], ",d")
+glue("ch05_lr", main_setup["lr"], "g")
+glue("ch05_batch", main_setup["batch_size"], "d")
+glue("ch05_sweep_seeds", len(recipe.FAST["sweep_seeds"]), "d")
+glue("ch05_sweep_seeds_full", len(recipe.FULL["sweep_seeds"]), "d")
+glue("ch05_sweep_width", recipe.SWEEP["width"], "d")
+glue("ch05_sweep_lr", recipe.SWEEP["lr"], "g")
+glue("ch05_solved", recipe.SOLVED, ".0%")
+glue("ch05_pull_away", recipe.PULL_AWAY, "g")
+glue("ch05_fourier_others", recipe.N_FOURIER_OTHERS, "d")
+glue("ch05_frontier_tol", recipe.FRONTIER_TOLERANCE, ".0%")
+glue("ch05_rule_growth", MIN_GROWTH, "g")
 x, y = recipe.sparse_parity(10, 3, seeds=(SEED,))(4, torch.Generator().manual_seed(SEED))
 print("secret:", recipe.sparse_parity(10, 3, seeds=(SEED,)).secrets[0].tolist())
 print("x:\n", x[0].int(), "\ny:", y[0].int().tolist())
@@ -114,15 +136,17 @@ print("x:\n", x[0].int(), "\ny:", y[0].int().tolist())
 # alone (the library's tests check that batched and separate runs end with the same weights).
 # Each step is `recipe.hinge_sgd_update`: the SGD step on the hinge loss with its gradient
 # written out by hand — three lines of calculus, and about twice as fast as autograd here
-# (tested equal to it). Every 10 steps we log, on 1,000 fresh test inputs, the accuracy, the
-# hinge loss, and the hidden-progress measures.
+# (tested equal to it). Every {glue:text}`ch05_log_every` steps we log, on
+# {glue:text}`ch05_test_size` fresh test inputs, the accuracy, the hinge loss, and the
+# hidden-progress measures.
 #
-# **Where does the plateau end?** Accuracy on 1,000 test inputs has a standard error of about
-# 1.6 points at chance, and near the jump it *oscillates*: it leaves chance, falls back to 50%,
-# leaves again, often for a few hundred steps. Read off the raw points, "the first step after
+# **Where does the plateau end?** Accuracy on {glue:text}`ch05_test_size` test inputs has a
+# standard error of about {glue:text}`ch05_chance_se` points at chance, and near the jump it
+# *oscillates*: it leaves chance, falls back to 50%, leaves again, often for a few hundred steps. Read off the raw points, "the first step after
 # which accuracy stays above 55%" lands after the *last* dip, well into the rise, and makes the
 # plateau look longer and the jump shorter than they are. So we read every onset off the
-# **running median of 21 logged points** (210 steps; `emergence_lib.detect.running_median`,
+# **running median of {glue:text}`ch05_smooth` logged points** ({glue:text}`ch05_smooth_steps`
+# steps; `emergence_lib.detect.running_median`,
 # `detect_transition(..., smooth=21)`, the window is `recipe.ONSET_SMOOTH`): the median is above
 # a level only when most of the window is, so dips back to chance vanish unless they fill more
 # than half of some window, while a clean step is left exactly where it is (the median of a
@@ -281,14 +305,15 @@ glue("ch05_fit_sentence", fit_sentence);
 # - $\|W_t - W_0\|_\infty$: the largest change of any first-layer weight since initialisation,
 #   on the secret columns and on the others;
 # - its **pull-away**: the first step after which the secret columns' $\|W_t - W_0\|_\infty$
-#   stays above twice the other columns' (`recipe.pull_away_steps`, on the same running median).
+#   stays above {glue:text}`ch05_pull_away` times the other columns' (`recipe.pull_away_steps`,
+#   on the same running median).
 #   Early in the plateau this ratio is about 1 or below (the largest of 3 secret columns' random
-#   walks against the largest of 67 others'), so staying above 2 is a change of regime;
+#   walks against the largest of 67 others'), so staying above {glue:text}`ch05_pull_away` is a change of regime;
 # - the **secret weight ratio**: mean $|W_1|$ on the secret columns over mean $|W_1|$ on the
 #   others (about 1 at random initialisation);
 # - the **Fourier gap**: the estimated correlation $|\mathbb{E}[f(x)\chi_S(x)]|$ of the network's
 #   output with the true parity $\chi_S(x) = \prod_{j\in S} x_j$, minus the largest such
-#   correlation over 200 random other $k$-subsets (the noise floor of the estimate). It turns
+#   correlation over {glue:text}`ch05_fourier_others` random other $k$-subsets (the noise floor of the estimate). It turns
 #   positive when the output starts to single out the secret.
 #
 # With `emergence_lib.detect.lead` we measure by how many steps each measure's onset (10% of its
@@ -399,8 +424,10 @@ glue("ch05_end_ratio_hi", end_ratio.max(), ".1f");
 #
 # ## How the cost grows with n: many seeds as one model
 #
-# Now the sweep: for each $k$ and $n$ we train 16 seeds (32 in FULL) at width 256, lr 0.2, as one
-# batched model per $(k, n)$, and record each seed's first step at 99% test accuracy.
+# Now the sweep: for each $k$ and $n$ we train {glue:text}`ch05_sweep_seeds` seeds
+# ({glue:text}`ch05_sweep_seeds_full` in FULL) at width {glue:text}`ch05_sweep_width`, lr
+# {glue:text}`ch05_sweep_lr`, as one batched model per $(k, n)$, and record each seed's first
+# step at {glue:text}`ch05_solved` test accuracy.
 #
 # The $(k, n)$ points do not depend on each other, so the recipe hands them to
 # `emergence_lib.sweep.run`, one config per point (its $n$, $k$, seeds, steps and the settings
@@ -548,7 +575,7 @@ HTML(frame_slider(lambda ax, frame: draw_sweep(ax, keys[frame]), n_frames=len(ke
 # Then predict, before looking at the sweep: the number of candidates grows
 # $\binom{40}{3} / \binom{20}{3} \approx 8.6$ times from $n = 20$ to $n = 40$ for $k = 3$; by what
 # factor do the median steps to solve grow? Write it into `predicted_growth`; the checker
-# compares it with the sweep (within 40%).
+# compares it with the sweep (within {glue:text}`ch05_growth_rtol`).
 # ```
 
 # %%
@@ -775,7 +802,7 @@ check_lr_verdict(verdict, cache_dir=".cache");
 #
 # The chapter predicted the median steps at $n = 60$ with a pure power law through the medians.
 # Only the plateau should scale like a power of $n$; the jump may not. Target: an estimator
-# within `recipe.FRONTIER_TOLERANCE` (25%) of the measured median at $n = 60$. Measure each
+# within `recipe.FRONTIER_TOLERANCE` ({glue:text}`ch05_frontier_tol`) of the measured median at $n = 60$. Measure each
 # sweep seed's plateau and jump (`recipe.plateau_and_jump`; the sweep logs every 25 steps, so
 # use a smaller smoothing window), fit a power law to each, predict $n = 60$ from their sum, and
 # compare both estimators with the frontier run. Which meets the target, and is the difference
@@ -879,9 +906,10 @@ print("  " + "; ".join(f"{q.replace('_', ' ')}: "
 #
 # The verdict below is computed by `emergence_lib.checks.ch05.hidden_progress` and the check
 # cell asserts the same conditions: for every seed of the main run, (1) test accuracy reaches
-# 99%; (2) the plateau at chance (robust onset) is at least {glue:text}`ch05_min_ratio`× the
-# jump; (3) $\|W_t - W_0\|_\infty$ on the secret columns at least doubled between a quarter of
-# the plateau and its end; and (4) it pulled away from the other columns' (twice theirs) before
+# {glue:text}`ch05_solved`; (2) the plateau at chance (robust onset) is at least
+# {glue:text}`ch05_min_ratio`× the jump; (3) $\|W_t - W_0\|_\infty$ on the secret columns grew at
+# least {glue:text}`ch05_rule_growth`× between a quarter of the plateau and its end; and (4) it
+# pulled away from the other columns' ({glue:text}`ch05_pull_away`× theirs) before
 # accuracy's onset — progress that SGD's drift, which moves every column, does not explain.
 # The threshold in (2) was calibrated on FULL's 16 seeds with the robust onset (recorded in
 # `emergence_lib/checks/ch05.py`).

@@ -68,6 +68,7 @@ from emergence_lib.checks.ch06 import (
     CALIBRATION,
     CONTROL_BOUND,
     CONTROL_PROBES,
+    MAX_ABLATED_SHARE,
     MIN_ORGANISM,
     emergent_misalignment,
     phase_transition,
@@ -275,10 +276,10 @@ glue("ch06_readout_sentence",
 # $$c_k(t) = \cos\left(B_{t-k} - B_t,\; B_{t+k} - B_t\right),$$
 #
 # which is $-1$ on a straight path and $0$ at a right-angle turn. We save $B$ every
-# {glue:text}`ch06_ckpt` steps and read $c_k$ at $k \in \{1, 2, 4\}$ checkpoints, counting only
-# checkpoints where both steps moved more than 1% of $B$'s final norm. A *turn* is $c_k$ rising
-# above {glue:text}`ch06_turn_level` (a 60° bend). Besides the default (Adam at learning rate
-# $10^{-2}$) we try a ten times smaller learning rate, SGD, and SGD with a larger $\alpha$, since a
+# {glue:text}`ch06_ckpt` steps and read $c_k$ at $k$ = {glue:text}`ch06_local_ks` checkpoints,
+# counting only checkpoints where both steps moved more than {glue:text}`ch06_min_move` of $B$'s
+# final norm. A *turn* is $c_k$ rising above {glue:text}`ch06_turn_level` (a
+# {glue:text}`ch06_turn_bend`° bend). Besides the default (Adam at learning rate $10^{-2}$) we try a ten times smaller learning rate, SGD, and SGD with a larger $\alpha$, since a
 # feasibility run saw only a gradual rotation under Adam.
 
 # %%
@@ -328,6 +329,9 @@ coincide = [abs(peak - (switch.midpoint if switch else np.nan)) for _, _, switch
             in turn_rows if switch]
 glue("ch06_ckpt", recipe.CHECKPOINT_EVERY, "d")
 glue("ch06_turn_level", recipe.TURN_LEVEL, ".1f")
+glue("ch06_min_move", recipe.MIN_MOVE, ".0%")
+glue("ch06_local_ks", ", ".join(str(k) for k in recipe.LOCAL_KS))
+glue("ch06_turn_bend", 180 - np.degrees(np.arccos(recipe.TURN_LEVEL)), ".0f")   # degrees
 glue("ch06_turned", turn_verdict.numbers["turned"], "d")
 glue("ch06_turn_runs", turn_verdict.numbers["runs"], "d")
 glue("ch06_turn_sentence", turn_verdict.sentence)
@@ -960,15 +964,16 @@ print(f"wrote {path}: " + atlas_record.summary())
 # is at most {glue:text}`ch06_control_bound` and its Wilson interval lies wholly below the
 # organism's; (3) the KL-narrow solution is harmful on at least
 # {glue:text}`ch06_min_narrow_in` of the trained questions and at most
-# {glue:text}`ch06_max_narrow_other` elsewhere; (4) ablating the final persona direction at least
-# halves the organism's other-domain rate. The check was calibrated on
+# {glue:text}`ch06_max_narrow_other` elsewhere; (4) ablating the final persona direction leaves
+# at most {glue:text}`ch06_max_ablated` of the organism's other-domain rate. The check was calibrated on
 # {glue:text}`ch06_calib_n` base seeds of the FAST setup (recorded in
 # `emergence_lib.checks.ch06.CALIBRATION`): the organism's other-domain rate was
 # {glue:text}`ch06_calib_org` (Wilson lower bounds from {glue:text}`ch06_calib_org_low`), the
 # control's {glue:text}`ch06_calib_ctl` (within the bound on {glue:text}`ch06_calib_ctl_ok` of
 # {glue:text}`ch06_calib_n` seeds); the KL-narrow solution was harmful on {glue:text}`ch06_calib_narrow_in` of the
 # trained questions and {glue:text}`ch06_calib_narrow_out` elsewhere, and the ablation left
-# {glue:text}`ch06_calib_abl` harmful (at most half the organism's rate is required), on every
+# {glue:text}`ch06_calib_abl` harmful (at most {glue:text}`ch06_max_ablated` of the organism's
+# rate is required), on every
 # seed. A turn of $B$ is not asserted: on the calibration
 # seeds it showed on {glue:text}`ch06_calib_turned` of {glue:text}`ch06_calib_turn_runs` runs per
 # seed, not on every run.
@@ -984,6 +989,7 @@ glue("ch06_min_over_base", em_verdict.numbers["min_over_base"], "g")
 glue("ch06_min_narrow_in", em_verdict.numbers["min_narrow_in_domain"], ".0%")
 glue("ch06_max_narrow_other", em_verdict.numbers["max_narrow_other"], ".0%")
 glue("ch06_control_bound", em_verdict.numbers["control_bound"], ".0%")
+glue("ch06_max_ablated", MAX_ABLATED_SHARE, ".0%")
 
 
 def span(values: tuple[float, ...], fmt: str = ".0%") -> str:

@@ -74,12 +74,14 @@ def predicted_steps(ns: np.ndarray, steps: np.ndarray, n_new: float) -> float:
 
 # --- CS student: a prediction checked against the sweep ---
 
+GROWTH_RTOL = 0.4   # the predicted growth factor counts when within 40% of the sweep's
+
 def check_growth_prediction(answer: object, median_from: float, median_to: float, *,
                             n_from: int = 20, n_to: int = 40, k: int = 3) -> CheckResult:
     """CS-student prediction: the factor by which the median steps to solve grew from
-    ``n_from`` to ``n_to`` in the sweep, within 40%."""
+    ``n_from`` to ``n_to`` in the sweep, within GROWTH_RTOL."""
     return check_number(
-        answer, median_to / median_from, name="predicted_growth", rtol=0.4,
+        answer, median_to / median_from, name="predicted_growth", rtol=GROWTH_RTOL,
         explain=f"The number of candidate secrets grows {comb(n_to, k) / comb(n_from, k):.1f}x, "
                 f"but SGD does not try candidates one at a time: every step moves all the "
                 f"weights, and the signal that singles out the secret shrinks only as a power "
