@@ -171,14 +171,16 @@ runs = {(L, s2): recipe.align_run(L, s2, fast=FAST, seed=SEED)
 ceiling = {L: criterion.alignment_ceiling(L, ac["d"]) for L in ac["depths"]}
 glue("ch08_ceiling_2", ceiling[2], ".2f")
 glue("ch08_ceiling_3", ceiling[3], ".2f")
+glue("ch08_align_share", recipe.ALIGN_TIME_SHARE, ".0%")   # the alignment time's level
+glue("ch08_loss_still", criterion.LOSS_STILL, ".0%")       # "the loss is still near its start"
 
 
 def read_times(run: recipe.AlignRun, L: int) -> dict[str, float]:
-    """Time the alignment reaches 90% of its ceiling, time the loss halves, and the alignment
-    share reached while the loss is still >= 90% of its start."""
+    """Time the alignment reaches ALIGN_TIME_SHARE of its ceiling, time the loss halves, and the
+    alignment share reached while the loss is still >= LOSS_STILL of its start."""
     share = run.alignment / ceiling[L]
     still = run.loss >= criterion.LOSS_STILL * run.loss[0]
-    return {"t_align": recipe.first_time(run.t, share, 0.9),
+    return {"t_align": recipe.first_time(run.t, share, recipe.ALIGN_TIME_SHARE),
             "t_half": recipe.first_time(run.t, run.loss, run.loss[0] / 2, above=False),
             "share_still": float(share[still].max())}
 
@@ -203,8 +205,9 @@ for ax in axes[1]:
 plt.tight_layout()
 plt.show()
 for (L, s2), tm in times.items():
-    print(f"L = {L}, σ² = {s2:g}: alignment at 90% of ceiling by t = {tm['t_align']:7.2f}, "
-          f"loss halved at t = {tm['t_half']:7.2f}; share of ceiling while loss >= 90%: "
+    print(f"L = {L}, σ² = {s2:g}: alignment at {recipe.ALIGN_TIME_SHARE:.0%} of ceiling by "
+          f"t = {tm['t_align']:7.2f}, loss halved at t = {tm['t_half']:7.2f}; share of ceiling "
+          f"while loss >= {criterion.LOSS_STILL:.0%}: "
           f"{tm['share_still']:.0%}")
 
 # %% [markdown]
@@ -227,7 +230,7 @@ r2_log = 1 - np.sum((t_half[2] - (a2 + b2 * np.log(1 / s2))) ** 2) / np.sum(
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 for ax, L in zip(axes, ac["depths"], strict=True):
     ax.loglog(s2, t_half[L], "o-", label="loss half-time")
-    ax.loglog(s2, t_align[L], "s-", label="alignment at 90% of ceiling")
+    ax.loglog(s2, t_align[L], "s-", label=f"alignment at {recipe.ALIGN_TIME_SHARE:.0%} of ceiling")
     ax.set(xlabel="σ²", ylabel="time t", title=f"L = {L}")
     ax.legend(fontsize=8)
 plt.tight_layout()
@@ -273,11 +276,12 @@ glue("ch08_share_small", small["share_still"], ".0%")
 # for the logarithm) and varies {glue:text}`ch08_spread_half_2`-fold, while the alignment time
 # varies {glue:text}`ch08_spread_align_2`-fold — nearly independent of $\sigma$, as the theory
 # says. From the smallest init, $L = 3$, the kernel reached {glue:text}`ch08_share_small` of its
-# alignment ceiling while the loss was still at least 90% of its start: the alignment is
-# silent. What these runs do not show: the grid has {glue:text}`ch08_n_sigma` values of one
-# seed, so the exponent's interval is over those points, not over seeds; and at the largest
-# $\sigma^2$ the alignment never reaches 90% of its ceiling (a `nan` above), because the loss
-# is gone before the kernel has turned.
+# alignment ceiling while the loss was still at least {glue:text}`ch08_loss_still` of its start:
+# the alignment is silent. What these runs do not show: the grid has
+# {glue:text}`ch08_n_sigma` values of one seed, so the exponent's interval is over those points,
+# not over seeds; and at the largest $\sigma^2$ the alignment never reaches
+# {glue:text}`ch08_align_share` of its ceiling (a `nan` above), because the loss is gone before
+# the kernel has turned.
 #
 # ## Lazy versus rich
 #
@@ -348,9 +352,9 @@ axes[0].legend(fontsize=8)
 plt.tight_layout()
 plt.show()
 for g, r in digit_runs.items():
-    still = r.loss >= 0.9 * r.loss[0]
+    still = r.loss >= criterion.LOSS_STILL * r.loss[0]
     print(f"γ = {g:g}: alignment from {r.alignment[0]:.2f} to {r.alignment.max():.2f}; while the "
-          f"loss is >= 90% of its start it reaches {r.alignment[still].max():.2f}; alignment "
+          f"loss is >= {criterion.LOSS_STILL:.0%} of its start it reaches {r.alignment[still].max():.2f}; alignment "
           f"leads the loss by {leads[g] if leads[g] is not None else float('nan'):.2f}")
     print(f"        test error: network {r.test_error['network']:.1%}, K0 regression "
           f"{r.test_error['K0']:.1%}, K_inf regression {r.test_error['Kinf']:.1%}; sign agreement"
@@ -611,7 +615,8 @@ for step in range(1_501):
     loss.backward()
     opt.step()
 losses, shares = map(np.array, zip(*log, strict=True))
-print(f"Adam: share of ceiling while loss >= 90%: {shares[losses >= 0.9 * losses[0]].max():.0%}"
+still = losses >= criterion.LOSS_STILL * losses[0]
+print(f"Adam: share of ceiling while loss >= {criterion.LOSS_STILL:.0%}: {shares[still].max():.0%}"
       f" (gradient descent: {small['share_still']:.0%}); final loss {losses[-1]:.2e}")
 # One seed, one learning rate: Adam's per-parameter scaling moves the small weights at a rate
 # independent of their size, so the weights no longer grow mode by mode; whether the share
@@ -658,7 +663,8 @@ print(f"wrote {path}: " + atlas_record.summary())
 #
 # The verdict is computed by `emergence_lib.checks.ch08.silent_alignment` and the check cell
 # asserts it: from the smallest init ($L = 3$) the alignment reaches at least
-# {glue:text}`ch08_min_aligned` of its ceiling while the loss is at least 90% of its start; from
+# {glue:text}`ch08_min_aligned` of its ceiling while the loss is at least
+# {glue:text}`ch08_loss_still` of its start; from
 # large init the alignment is below {glue:text}`ch08_max_lazy` when the loss has halved; the
 # log-log slope of the modes' half-times is within {glue:text}`ch08_slope_tol` of the closed
 # form's; and on the fully whitened digits the alignment leads the loss drop. The limits were

@@ -23,6 +23,10 @@ from ..progress.ntk import empirical_ntk, kernel_alignment, kernel_scale, mode_s
 from ..tasks.whitened import digits_two_class, linear_teacher, whitened_inputs
 from ..utils import seeded
 
+# The alignment time of a run: the first time its kernel-target alignment reaches this share of
+# the alignment ceiling (checks.ch08.alignment_ceiling).
+ALIGN_TIME_SHARE = 0.9
+
 FAST = {
     # Saxe: a two-layer linear network, d_in = d_out = 8, from small init, on whitened inputs
     "stages": {"d": 8, "width": 16, "singular_values": (4.0, 3.0, 2.0, 1.5, 1.0, 0.7, 0.5),
@@ -288,7 +292,7 @@ def transition_record(run: DigitsRun, gamma: float, verdict, *, n_boot: int = 10
     alignment A(t) as the progress measure; answers from ``checks.ch08.silent_alignment``'s
     ``verdict`` (its numbers: aligned_share, digits_lead, slope_ratio)."""
     from ..atlas import transition_record as record
-    from ..checks.ch08 import MIN_ALIGNED, SLOPE_TOL
+    from ..checks.ch08 import LOSS_STILL, MIN_ALIGNED, SLOPE_TOL
 
     t = np.asarray(run.t, dtype=float)
     keep = t > 0
@@ -308,8 +312,8 @@ def transition_record(run: DigitsRun, gamma: float, verdict, *, n_boot: int = 10
                                 "test, so the question is not asked."),
             "hidden_progress": (silent, (
                 f"The kernel reached {share:.0%} of its alignment ceiling while the deep linear "
-                f"network's loss was still at least 90% of its start, and on the digits (γ = "
-                f"{gamma:g}) the alignment's onset "
+                f"network's loss was still at least {LOSS_STILL:.0%} of its start, and on the "
+                f"digits (γ = {gamma:g}) the alignment's onset "
                 + (f"leads the loss drop by {led:.2f} time units." if math.isfinite(led) and
                    led > 0 else "does not lead the loss drop."))),
             "predictable": (bool(abs(ratio - 1) <= SLOPE_TOL), (

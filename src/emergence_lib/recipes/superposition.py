@@ -19,6 +19,7 @@ import torch
 
 from .._validate import as_1d_array, check_float, check_int
 from ..models.toy_superposition import BatchedToyModel, instance_losses
+from ..progress.superposition import REPRESENTED
 from ..tasks.sparse_features import as_density, geometric_importance, sparse_features
 
 EVAL_BATCH = 8_192   # fresh samples per instance for the reported (final) loss
@@ -238,7 +239,7 @@ def dedicated_loss(importance: object, density: float, m: int) -> float:
     return float(imp[m:].sum() * (p / 3 - p ** 2 / 4))
 
 
-def trained_phase(W: torch.Tensor, threshold: float = 0.5) -> np.ndarray:
+def trained_phase(W: torch.Tensor, threshold: float = REPRESENTED) -> np.ndarray:
     """Index into ``PHASES`` (or 3: "other", both kept with the same sign) of each trained n=2,
     m=1 instance: W (I, 1, 2) -> (I,). A feature is kept when |W_i| > threshold."""
     if not isinstance(W, torch.Tensor) or W.ndim != 3 or W.shape[1:] != (1, 2):
@@ -278,7 +279,8 @@ def transition_record(sparsities: object, represented: object, relative_loss: ob
     return record(
         chapter="07_superposition", phenomenon="superposition", parameter="1 / (1 - S)",
         unit="1/(1-S), S the sparsity", x=1.0 / (1.0 - S), metric=represented,
-        metric_name="features represented (‖W_k‖ > 0.5)", smooth_metric=relative_loss,
+        metric_name=f"features represented (‖W_k‖ > {REPRESENTED:g})",
+        smooth_metric=relative_loss,
         smooth_metric_name="loss / loss without superposition",
         answers={
             "metric_artefact": (not bool(dstar_steps), emergence_sentence),
