@@ -73,7 +73,12 @@ from emergence_lib.atlas import write_record
 from emergence_lib.capacity import transformer_capacity
 from emergence_lib.checks import ch09 as criterion
 from emergence_lib.course import glue
-from emergence_lib.exercises.ch09 import check_accuracy_jump, check_halving_verdict
+from emergence_lib.exercises.ch09 import (
+    ESTIMATOR_RTOL,
+    JUMP_POINTS,
+    check_accuracy_jump,
+    check_halving_verdict,
+)
 from emergence_lib.fit import fit_logistic
 from emergence_lib.models import Transformer
 from emergence_lib.plotting import use_house_style
@@ -87,6 +92,9 @@ configure_threads()
 torch.manual_seed(SEED)
 cond = part1.FAST if FAST else part1.FULL
 hsetup = part2.FAST if FAST else part2.FULL
+# the exercises' targets, from the module that defines them
+glue("ch09_jump_points", JUMP_POINTS, "g")
+glue("ch09_estimator_rtol", ESTIMATOR_RTOL, ".0%");
 
 # %% [markdown]
 # ## The claim and its two instruments
@@ -585,8 +593,8 @@ glue("ch09_g_lead_sentence", lead_text);
 # whose predictor value is at or above `threshold`, minus the mean of those below, in percentage
 # points (NaN if either side is empty). Then run the concept page's CPU variant — batch 16, two
 # heads, accuracy logged at every tenth of training — predict first whether accuracy will jump
-# by at least 20 points once the margin $L - \log_2 k$ passes the threshold measured above, and
-# check.
+# by at least {glue:text}`ch09_jump_points` points once the margin $L - \log_2 k$ passes the
+# threshold measured above, and check.
 # ```
 
 # %%
@@ -616,7 +624,9 @@ variant_rows = part2.run_sweep(cpu_variant, cache_dir=".cache/hops", progress=Fa
 jump = accuracy_jump([r["margin"] for r in variant_rows], [r["accuracy"] for r in variant_rows],
                      table["margin"]["threshold"])
 print(f"batch 16, 2 heads: accuracy jumps by {jump:.0f} points across the margin threshold "
-      f"{table['margin']['threshold']:.2f} -> {'a jump of 20 points or more' if jump >= 20 else 'less than 20 points'}")
+      f"{table['margin']['threshold']:.2f} -> "
+      + (f"a jump of {JUMP_POINTS:g} points or more" if jump >= JUMP_POINTS
+         else f"less than {JUMP_POINTS:g} points"))
 
 # %% [markdown] tags=["solution"]
 # ```{solution-end}
@@ -766,9 +776,9 @@ check_halving_verdict(halving_supported);
 #
 # Propose a syntactic complexity estimator — here, the depth a $k$-hop question needs, as a
 # function of $k$ — that predicts the measured depth threshold $L_c(k)$ (the smallest depth
-# whose accuracy reaches halfway from chance to 1) within 30% on hop counts it was not fitted
-# on. Start from the depth that suffices in Sanford et al.'s construction, $\lfloor\log_2 k\rfloor + 2$;
-# when it misses, revise it and say what the revision's score does and does not show.
+# whose accuracy reaches halfway from chance to 1) within {glue:text}`ch09_estimator_rtol` on hop
+# counts it was not fitted on. Start from the depth that suffices in Sanford et al.'s
+# construction, $\lfloor\log_2 k\rfloor + 2$; when it misses, revise it and say what the revision's score does and does not show.
 # ```
 
 # %% [markdown] tags=["solution"]
@@ -802,10 +812,10 @@ for name, estimate in estimators.items():
         if np.isinf(observed[k]):
             hits.append(estimate(k) > max(layers_))
         else:
-            hits.append(abs(estimate(k) - observed[k]) <= 0.3 * observed[k])
+            hits.append(abs(estimate(k) - observed[k]) <= ESTIMATOR_RTOL * observed[k])
     print(f"{name:58s}", " ".join(f"k={k}: {estimate(k):g}{'' if hit else ' (miss)'}"
                                   for k, hit in zip(hops_, hits, strict=True)),
-          "-> within 30% on every hop count" if all(hits) else "-> misses")
+          f"-> within {ESTIMATOR_RTOL:.0%} on every hop count" if all(hits) else "-> misses")
 # The first estimator is a depth that suffices for a construction: an upper bound, not a
 # prediction of what training finds. The revisions were written after looking at a sweep, so
 # only a sweep they have not seen (other seeds, more hops, deeper models) can test them.

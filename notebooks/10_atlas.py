@@ -64,9 +64,11 @@ import pandas as pd
 
 from emergence_lib import atlas
 from emergence_lib.bench import measure_step
+from emergence_lib.checks import ch02 as ch02_criterion
 from emergence_lib.checks import ch10 as criterion
 from emergence_lib.course import glue
 from emergence_lib.exercises.ch10 import (
+    MIDPOINT_FACTOR,
     check_ranking,
     check_roundtrip,
     check_time_verdict,
@@ -277,7 +279,11 @@ if ranking:
 else:
     ranking_sentence = "No record has a fitted logistic, so nothing can be ranked."
 print(ranking_sentence)
-glue("ch10_ranking_sentence", ranking_sentence);
+glue("ch10_ranking_sentence", ranking_sentence)
+# chapter 2's test of a smooth metric, whose limits the next section applies
+glue("ch10_smooth_r2", ch02_criterion.SMOOTH_LINEAR_R2, "g")
+glue("ch10_smooth_ratio", ch02_criterion.SMOOTH_MAX_RATIO, "g")
+glue("ch10_midpoint_factor", MIDPOINT_FACTOR, "g");   # the frontier exercise's target
 
 # %% [markdown]
 # {glue:text}`ch10_ranking_sentence`
@@ -288,7 +294,8 @@ glue("ch10_ranking_sentence", ranking_sentence);
 # the same models (per-token accuracy beside exact match, a probability beside an argmax, a
 # loss beside a count), floor and ceiling held fixed (so these k can differ from the table's,
 # which are each chapter's own fit); the smooth metric *is* smooth when a
-# straight line in log x fits it with R² ≥ 0.9 or its k is at most half the visible one's
+# straight line in log x fits it with R² ≥ {glue:text}`ch10_smooth_r2` or its k is at most
+# {glue:text}`ch10_smooth_ratio` times the visible one's
 # (`checks.ch02.smooth_metrics_verdict`). The metric choice explains a jump when the visible
 # metric jumps (its logistic beats a line) while the smooth one passes that test. It can be
 # applied only to the records that carry a smooth metric, or a progress measure that scores the
@@ -618,8 +625,8 @@ check_time_verdict(verdict, reference_verdict);
 # test it on chapters it was not fitted on. A first candidate: the metric's midpoint is a fixed
 # multiple $c$ of the progress measure's own midpoint (where it is halfway from its first to its
 # last level), $c$ fitted on the other chapters (geometric mean of the ratios). Target: every
-# held-out midpoint within a factor of 2. Report whether it met the target, on how many chapters,
-# and what a better predictor would need.
+# held-out midpoint within a factor of {glue:text}`ch10_midpoint_factor`. Report whether it met
+# the target, on how many chapters, and what a better predictor would need.
 # ```
 
 # %% [markdown] tags=["solution"]
@@ -635,12 +642,12 @@ for chapter, (predicted, actual, factor) in held.items():
 if len(held) < 3:
     print(f"Only {len(held)} records have both a progress measure and a midpoint; the "
           "predictor needs at least 3 to be tested on held-out chapters, so it is not tested.")
-elif all(f <= 2 for *_, f in held.values()):
+elif all(f <= MIDPOINT_FACTOR for *_, f in held.values()):
     print(f"The predictor meets the target on all {len(held)} held-out chapters: the metric's "
           "midpoint follows the progress measure's by a common factor.")
 else:
-    misses = [c[:2] for c, (*_, f) in held.items() if f > 2]
-    print(f"The predictor misses the factor-2 target on {len(misses)} of {len(held)} held-out "
+    misses = [c[:2] for c, (*_, f) in held.items() if f > MIDPOINT_FACTOR]
+    print(f"The predictor misses the factor-{MIDPOINT_FACTOR:g} target on {len(misses)} of {len(held)} held-out "
           f"chapters ({', '.join(misses)}): the delay between progress and metric is not one "
           "constant across phenomena, so a universal predictor would need the delay's cause "
           "(the metric's threshold, the task's structure) as an input.")

@@ -10,6 +10,10 @@ import numpy as np
 
 from .core import CheckResult, check_function
 
+JUMP_POINTS = 20.0     # ex-09-jump: "accuracy jumps" when it rises by at least this many points
+ESTIMATOR_RTOL = 0.3   # ex-09-estimator: an estimated depth threshold within this share of the
+                       # measured one counts as predicted
+
 
 def accuracy_jump(values: Sequence[float], accuracies: Sequence[float],
                   threshold: float) -> float:

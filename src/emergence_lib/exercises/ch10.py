@@ -16,6 +16,7 @@ from ..atlas import TransitionRecord, transition_record
 from .core import CheckResult, check_function, check_number, check_verdict
 
 TIME_WORDS = ("step", "time")   # a parameter naming one of these is a training-time axis
+MIDPOINT_FACTOR = 2.0   # ex-10-universal's target: each held-out midpoint within this factor
 
 
 def rank_by_steepness(steepness: Mapping[str, float]) -> list[str]:
