@@ -116,6 +116,7 @@ glue("ch04_log_every", setup.log_every, "d")
 # the check's limits (emergence_lib.checks.ch04)
 glue("ch04_rule_drop", ch04_criterion.DROP_FRACTION, ".0%")
 glue("ch04_rule_threshold", recipe.INDUCTION_THRESHOLD, "g")
+glue("ch04_rule_slack", recipe.DROP_SLACK_LOGS, "d")
 glue("ch04_rule_restored", ch04_criterion.ABLATION_RESTORED, ".0%")
 glue("ch04_rule_lead", ch04_criterion.MIN_LEAD, ",.0f")
 glue("ch04_rule_sigmas", ch04_criterion.BASELINE_SIGMAS, "g");
@@ -1125,8 +1126,8 @@ print(("Target met: the token-matching score's own midpoint, fitted before the d
 # The chapter's conclusion, computed from the numbers above by `emergence_lib.checks.ch04`
 # (the check cell at the end asserts the same conditions): the copy loss starts on the plateau
 # and ends below {glue:text}`ch04_rule_drop` of $\ln V$; the prefix-matching score passes
-# {glue:text}`ch04_rule_threshold` during the drop (within four logged steps of its 10–90%
-# window); mean-ablating the previous-token head alone, and the induction heads together, each
+# {glue:text}`ch04_rule_threshold` during the drop (within {glue:text}`ch04_rule_slack` logged
+# steps of its 10–90% window); mean-ablating the previous-token head alone, and the induction heads together, each
 # restore at least {glue:text}`ch04_rule_restored` of the drop; the control stays above
 # {glue:text}`ch04_rule_drop` of $\ln V$; the token-matching score of the circuit leads the drop
 # by at least {glue:text}`ch04_rule_lead` steps and ends more than
@@ -1139,7 +1140,8 @@ induction_up = first_crossing(steps, history["induction_score"], recipe.INDUCTIO
                               sustained=True)
 result = induction_verdict(
     uniform_loss=LN_V, start_loss=start_loss, end_loss=end_loss, drop_onset=onset,
-    drop_finish=finish, induction_step=induction_up, slack=4 * setup.log_every,
+    drop_finish=finish, induction_step=induction_up,
+    slack=recipe.DROP_SLACK_LOGS * setup.log_every,
     restored_previous=restored_prev, restored_induction=restored_ind,
     restored_induction_heads=restored_together, n_induction_heads=len(heads.induction_heads),
     control_end=control_end, match_lead=match_lead, match_final=float(kmatch[-1]),

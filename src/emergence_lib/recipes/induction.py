@@ -91,6 +91,8 @@ FIT_BOOT = 100
 
 # What counts as an induction head (head selection here; the check of checks.ch04 uses it too):
 INDUCTION_THRESHOLD = 0.5   # a last-layer head whose prefix-matching score exceeds this
+DROP_SLACK_LOGS = 4         # ... counts as "during the drop" within this many logged steps of the
+                            # copy loss's 10-90% window (the chapter's check)
 FIXED_OFFSET_STEPS = 300    # a fixed-offset run (``fixed_offset``): the shortcut shows by then
 FIXED_OFFSET_PERIOD = 16
 
