@@ -64,7 +64,7 @@ from IPython.display import HTML
 from emergence_lib.atlas import write_record
 from emergence_lib.checks.ch05 import MIN_GROWTH, frontier_prediction, hidden_progress
 from emergence_lib.course import glue
-from emergence_lib.detect import lead
+from emergence_lib.detect import TRANSITION_FRACTIONS, lead
 from emergence_lib.exercises.ch05 import (
     GROWTH_RTOL,
     check_chance_and_subsets,
@@ -119,6 +119,12 @@ glue("ch05_sweep_seeds_full", len(recipe.FULL["sweep_seeds"]), "d")
 glue("ch05_sweep_width", recipe.SWEEP["width"], "d")
 glue("ch05_sweep_lr", recipe.SWEEP["lr"], "g")
 glue("ch05_solved", recipe.SOLVED, ".0%")
+onset_frac, _, finish_frac = TRANSITION_FRACTIONS        # where detect_transition reads them
+glue("ch05_onset_frac", onset_frac, ".0%")
+glue("ch05_onset_acc", recipe.CHANCE_ACC + onset_frac * (1 - recipe.CHANCE_ACC), ".0%")
+glue("ch05_finish_acc", recipe.CHANCE_ACC + finish_frac * (1 - recipe.CHANCE_ACC), ".0%")
+glue("ch05_onset_ses", onset_frac * (1 - recipe.CHANCE_ACC) / (0.25 / recipe.TEST_SIZE) ** 0.5,
+     ".0f")                                              # the onset level in standard errors
 glue("ch05_pull_away", recipe.PULL_AWAY, "g")
 glue("ch05_fourier_others", recipe.N_FOURIER_OTHERS, "d")
 glue("ch05_frontier_tol", recipe.FRONTIER_TOLERANCE, ".0%")
@@ -142,19 +148,22 @@ print("x:\n", x[0].int(), "\ny:", y[0].int().tolist())
 #
 # **Where does the plateau end?** Accuracy on {glue:text}`ch05_test_size` test inputs has a
 # standard error of about {glue:text}`ch05_chance_se` points at chance, and near the jump it
-# *oscillates*: it leaves chance, falls back to 50%, leaves again, often for a few hundred steps. Read off the raw points, "the first step after
-# which accuracy stays above 55%" lands after the *last* dip, well into the rise, and makes the
+# *oscillates*: it leaves chance, falls back to 50%, leaves again, often for a few hundred
+# steps. Read off the raw points, "the first step after which accuracy stays above
+# {glue:text}`ch05_onset_acc`" lands after the *last* dip, well into the rise, and makes the
 # plateau look longer and the jump shorter than they are. So we read every onset off the
 # **running median of {glue:text}`ch05_smooth` logged points** ({glue:text}`ch05_smooth_steps`
 # steps; `emergence_lib.detect.running_median`,
-# `detect_transition(..., smooth=21)`, the window is `recipe.ONSET_SMOOTH`): the median is above
+# `detect_transition(..., smooth=recipe.ONSET_SMOOTH)`): the median is above
 # a level only when most of the window is, so dips back to chance vanish unless they fill more
 # than half of some window, while a clean step is left exactly where it is (the median of a
 # monotone window is its middle point). Both properties are tested on synthetic noisy,
 # oscillating steps with a known onset in `tests/test_detect_onset.py`. The **onset** is the
-# first step after which the smoothed accuracy stays above 55% — 10% of the way from chance to
-# perfect, about three standard errors above chance — and the **jump** runs from there to the
-# step after which it stays above 95%.
+# first step after which the smoothed accuracy stays above {glue:text}`ch05_onset_acc` —
+# {glue:text}`ch05_onset_frac` of the way from chance to perfect, about
+# {glue:text}`ch05_onset_ses` standard errors above chance — and the **jump** runs from there
+# to the step after which it stays above {glue:text}`ch05_finish_acc`
+# (`emergence_lib.detect.TRANSITION_FRACTIONS`).
 
 # %%
 main = recipe.main_run(fast=FAST, progress=not FAST)
@@ -208,7 +217,7 @@ glue("ch05_near78_max", float(np.nanmax(near_7_8)), ".0%");
 #
 # Accuracy throws away the margin: a network could be slowly improving $y f(x)$ on every input
 # while its sign is still a coin flip. The hinge loss — the quantity SGD actually descends — is
-# plotted beside accuracy, with its own onset (the smoothed loss 10% of the way down from 1,
+# plotted beside accuracy, with its own onset (the smoothed loss {glue:text}`ch05_onset_frac` of the way down from 1,
 # its value at $f = 0$, to 0).
 
 # %%

@@ -37,6 +37,7 @@ from ..train import History, TrainConfig, TrainResult, train
 from ..utils import seeded
 
 SOLVED = 0.99          # test accuracy that counts as "solved"
+CHANCE_ACC = 0.5       # the accuracy of guessing a +-1 label
 TEST_SIZE = 1_000      # fresh test samples per member (the noise at chance is about +-1.6%)
 N_FOURIER_OTHERS = 200  # random other k-subsets the Fourier gap compares the secret against
 # Onsets are read off the centred running median of this many logged points (210 steps when
@@ -184,14 +185,15 @@ def solve_steps(steps: np.ndarray, accuracy: np.ndarray, level: float = SOLVED) 
 
 def plateau_and_jump(steps: np.ndarray, accuracy: np.ndarray, smooth: int = ONSET_SMOOTH
                      ) -> tuple[np.ndarray, np.ndarray]:
-    """Per member, from ``detect_transition`` of accuracy from chance (0.5) to 1 on its running
-    median of ``smooth`` points: plateau = the onset, the first step after which the smoothed
-    accuracy stays above 0.55 (10% of the way up); jump = onset to the step after which it stays
-    above 0.95 (90%). accuracy (S, T) -> two (S,) arrays, nan for a member without a jump."""
+    """Per member, from ``detect_transition`` of accuracy from chance (CHANCE_ACC) to 1 on its
+    running median of ``smooth`` points: plateau = the onset, the first step after which the
+    smoothed accuracy stays above the first of ``detect.TRANSITION_FRACTIONS`` of the way up;
+    jump = onset to the step after which it stays above the last of them. accuracy (S, T) -> two
+    (S,) arrays, nan for a member without a jump."""
     accuracy = np.atleast_2d(np.asarray(accuracy, dtype=float))
     plateau, jump = np.full(len(accuracy), np.nan), np.full(len(accuracy), np.nan)
     for i, acc in enumerate(accuracy):
-        found = detect_transition(steps, acc, start=0.5, end=1.0, smooth=smooth)
+        found = detect_transition(steps, acc, start=CHANCE_ACC, end=1.0, smooth=smooth)
         if found is not None:
             plateau[i], jump[i] = found.onset, found.width
     return plateau, jump
