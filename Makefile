@@ -16,6 +16,9 @@ STAMP := $(VENV)/.install-stamp
 # make books                  both editions; EDITIONS_PARALLEL=1 (default) runs the two builds
 #                             at once, every chapter at 1 thread; EDITIONS_PARALLEL=0 one after
 #                             the other at the usual threads (README, "Speed")
+# make book EDITION=student TRAINING_FROM=instructor
+#                             load the models the instructor edition's chapters trained (its
+#                             cache entries; waits for each) instead of training them again
 # make unit UNIT_WORKERS=0    the unit tests in one process (default: 2 pytest-xdist workers at
 #                             1 thread each, one test file per worker at a time)
 FAST ?= 1
@@ -23,6 +26,7 @@ EDITION ?= instructor
 CHAPTERS ?=
 FORCE ?=
 PYTEST_ARGS ?=
+TRAINING_FROM ?=
 EDITIONS_PARALLEL ?= 1
 UNIT_WORKERS ?= 2
 
@@ -32,7 +36,8 @@ else
 SITE_DIR := _build/html
 endif
 
-.PHONY: help install book books editions full-results test lint unit site sites sync check-sync bench \
+.PHONY: help install book books test-pipelines full-results test lint unit site sites sync \
+	check-sync bench \
 	constraints clean distclean
 
 help:  ## list the targets
@@ -47,7 +52,8 @@ $(STAMP): pyproject.toml constraints.txt
 
 book: $(STAMP)  ## execute every chapter (FAST) and build the HTML into _build/html
 	$(BIN)/python scripts/build_book.py --edition $(EDITION) --fast $(FAST) \
-		$(if $(CHAPTERS),--chapters $(CHAPTERS)) $(if $(filter 1,$(FORCE)),--force)
+		$(if $(CHAPTERS),--chapters $(CHAPTERS)) $(if $(filter 1,$(FORCE)),--force) \
+		$(if $(TRAINING_FROM),--training-from $(TRAINING_FROM))
 
 # $(call both_editions,COMMAND,WHAT): COMMAND (a shell command using $$e) for the instructor and
 # the student edition at the same time, every chapter at 1 thread, output prefixed by the edition
@@ -94,23 +100,32 @@ sites: $(STAMP)  ## browser tests of both editions' sites (after make books)
 
 test: $(STAMP)  ## lint, unit tests, both editions built and site-tested (executes every chapter)
 	@start=$$(date +%s); \
-	$(MAKE) lint; lint=$$(date +%s); \
-	$(MAKE) unit; unit=$$(date +%s); \
-	$(MAKE) editions; done=$$(date +%s); \
-	echo "make test: all steps passed in $$(( done - start )) s (lint $$(( lint - start )) s," \
-	  "unit tests $$(( unit - lint )) s, both editions built and site-tested $$(( done - unit )) s)"
+	$(MAKE) lint; \
+	if [ "$(EDITIONS_PARALLEL)" = 1 ]; then \
+	  $(MAKE) test-pipelines; \
+	else \
+	  $(MAKE) unit && $(MAKE) books && $(MAKE) sites; \
+	fi; \
+	echo "make test: all steps passed in $$(( $$(date +%s) - start )) s"
 
-# Each edition is built and then site-tested; with EDITIONS_PARALLEL=1 the two editions do this
-# at the same time, so one edition's site tests run while the other's last chapters execute.
-editions: $(STAMP)
-ifeq ($(EDITIONS_PARALLEL),1)
-	$(call both_editions,t0=$$(date +%s) && $(MAKE) book EDITION=$$e && t1=$$(date +%s) \
-	  && $(MAKE) site EDITION=$$e && echo "make test: the $$e edition built in $$(( t1 - t0 )) s \
-	  and site-tested in $$(( $$(date +%s) - t1 )) s",make test)
-else
-	$(MAKE) books
-	$(MAKE) sites
-endif
+# make test's two pipelines at once, every chapter at 1 thread: the instructor edition (built,
+# then site-tested), and the unit tests (one process) followed by the student edition (built
+# with the models the instructor edition's runs of its chapters trained, then site-tested).
+test-pipelines: $(STAMP)
+	@export EMERGENCE_THREADS=$${EMERGENCE_THREADS:-1} OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1}; \
+	( set -o pipefail; { t0=$$(date +%s) && $(MAKE) book EDITION=instructor && t1=$$(date +%s) \
+	    && $(MAKE) site EDITION=instructor && echo "make test: the instructor edition built in" \
+	    "$$(( t1 - t0 )) s and site-tested in $$(( $$(date +%s) - t1 )) s"; } 2>&1 \
+	  | sed -u "s/^/[instructor] /" ) & instructor=$$!; \
+	( set -o pipefail; { t0=$$(date +%s) && $(MAKE) unit UNIT_WORKERS=0 && t1=$$(date +%s) \
+	    && $(MAKE) book EDITION=student TRAINING_FROM=instructor && t2=$$(date +%s) \
+	    && $(MAKE) site EDITION=student && echo "make test: the unit tests passed in" \
+	    "$$(( t1 - t0 )) s; the student edition built in $$(( t2 - t1 )) s and site-tested in" \
+	    "$$(( $$(date +%s) - t2 )) s"; } 2>&1 | sed -u "s/^/[unit, student] /" ) & student=$$!; \
+	status=0; \
+	wait $$instructor || { status=1; echo "make test: the instructor edition FAILED"; }; \
+	wait $$student || { status=1; echo "make test: the unit tests or the student edition FAILED"; }; \
+	exit $$status
 
 sync: $(STAMP)  ## rewrite the install cell and regenerate notebooks/*.ipynb from the .py files
 	$(BIN)/python scripts/sync_notebooks.py

@@ -89,6 +89,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="do not turn Sphinx warnings into errors (debugging only)",
     )
+    parser.add_argument(
+        "--training-from",
+        default=None,
+        choices=EDITIONS,
+        help="another edition built at the same time: load the models its chapters trained "
+        "(from its cache entries, waiting for each) instead of training them again",
+    )
     parser.add_argument("--root", type=Path, default=REPO, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     venv_bin = str(Path(sys.executable).parent)
@@ -107,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             strict=not args.no_strict,
             force=force,
             root=args.root,
+            training_from=args.training_from,
         )
     except BuildError as exc:
         print(f"build_book: error: {exc}", file=sys.stderr)

@@ -336,3 +336,88 @@ def test_status_page_shows_cpu_seconds() -> None:
                              info={})
     assert unknown["total_cpu_seconds"] is None
     assert "| 20.0 | unknown |" in status_markdown(unknown)
+
+
+# --- the student edition borrowing the instructor edition's trained models (make test) ---
+
+
+def borrowing_build(book: FakeBook, chapters: tuple[Chapter, ...] = (CH1, CH2),
+                    **kwargs: object) -> dict[str, ChapterRun]:
+    """A student build that takes its trained models from the instructor edition's runs."""
+    paths = EditionPaths("student", book.root)
+    if paths.staging.exists():
+        shutil.rmtree(paths.staging)
+    paths.executed.mkdir(parents=True)
+    library = cache.digest_tree(book.root / cache.LIBRARY)
+    return {
+        c.number: run_chapter(c, paths, full=False, force=True, library=library,
+                              tracks_reads=True, commit="abc1234", execute=book.execute,
+                              training_from=EditionPaths("instructor", book.root),
+                              **kwargs)
+        for c in chapters
+    }
+
+
+def test_student_loads_the_instructor_runs_models(book: FakeBook) -> None:
+    """Chapter 01's checkpoint comes from the instructor's run, so the student's chapter 02
+    finds it; the copy is recorded as the student run's file (a cached rebuild restores it)."""
+    book.build(edition="instructor")
+    book.checkpoint = b"weights the student would train"
+    runs = borrowing_build(book, wait_s=5)
+    assert "trained models from the instructor edition's run (1 file(s))" in runs["01"].reason
+    student = EditionPaths("student", book.root)
+    assert (student.executed / CHECKPOINT).read_bytes() == b"weights the student would train"
+    stored = cache.load_meta(cache.entry_dir(student, "FAST", CH1))
+    assert CHECKPOINT in stored["files"]
+
+
+def test_borrowing_stops_waiting_for_a_failed_run(book: FakeBook) -> None:
+    book.fail = {"01"}
+    book.build(edition="instructor", chapters=(CH1,))
+    assert cache.failed_marker(cache.entry_dir(EditionPaths("instructor", book.root), "FAST",
+                                               CH1)).exists()
+    book.fail = set()
+    runs = borrowing_build(book, (CH1,), wait_s=60)   # would wait a minute without the marker
+    assert "the instructor edition's run failed, so it trains here" in runs["01"].reason
+
+
+def test_borrowing_does_not_wait_when_no_build_of_the_other_edition_runs(book: FakeBook) -> None:
+    runs = borrowing_build(book, wait_s=60)   # would wait a minute each if it waited
+    assert "no current instructor run and no instructor build running, so it trains here" in (
+        runs["01"].reason)
+    assert book.executed == ["01", "02"]
+
+
+def test_borrowing_waits_while_the_other_build_runs(book: FakeBook) -> None:
+    """A live instructor build (its marker names this test's process) is waited for."""
+    import os
+    import time
+
+    from bookbuild.pipeline import building_marker, is_building
+
+    instructor = EditionPaths("instructor", book.root)
+    instructor.out.mkdir(parents=True, exist_ok=True)
+    building_marker(instructor).write_text(str(os.getpid()))
+    assert is_building(instructor)
+    start = time.monotonic()
+    runs = borrowing_build(book, (CH1,), wait_s=1.5)
+    assert time.monotonic() - start >= 1.5
+    assert "no instructor run after 2 s, so it trains here" in runs["01"].reason
+    building_marker(instructor).write_text("999999999")   # no such process
+    assert not is_building(instructor)
+
+
+def test_borrowing_ignores_a_run_of_other_code(book: FakeBook) -> None:
+    book.build(edition="instructor")
+    book.write_source(CH1, "# %% [markdown]\n# # changed\n")
+    runs = borrowing_build(book, wait_s=60)
+    assert "so it trains here" in runs["01"].reason
+    assert "trained models" in runs["02"].reason   # chapter 02's source did not change
+
+
+def test_training_from_must_be_the_other_edition(book: FakeBook) -> None:
+    from bookbuild.common import BuildError
+    from bookbuild.pipeline import build
+
+    with pytest.raises(BuildError, match="--training-from must be another edition"):
+        build("student", training_from="student", root=book.root)

@@ -45,6 +45,7 @@ LIBRARY = Path("src") / "emergence_lib"
 EXECUTOR = Path(__file__).with_name("execute.py")
 SOFTWARE = ("torch", "numpy", "matplotlib", "ipywidgets", "papermill", "nbformat")
 NOTEBOOK, META, FILES = "executed.ipynb", "meta.json", "files"
+TRAINED = ".cache"  # where chapters keep trained models (the recipes' cache_dir and checkpoints)
 KEY_LABELS = {
     "format": "cache format",
     "source": "chapter source",
@@ -112,6 +113,11 @@ def chapter_key(
 def entry_dir(paths: EditionPaths, mode: str, chapter: Chapter) -> Path:
     """The folder of a chapter's cached run for one edition and mode."""
     return paths.cache / mode / chapter.stem
+
+
+def failed_marker(entry: Path) -> Path:
+    """The file that says the last execution of this entry's chapter failed (beside the entry)."""
+    return entry.with_name(entry.name + ".failed")
 
 
 def load_meta(entry: Path) -> dict[str, Any] | None:
@@ -228,6 +234,11 @@ def store(entry: Path, notebook: Path, workdir: Path, written: list[str], meta: 
     if entry.exists():
         shutil.rmtree(entry)
     tmp.rename(entry)
+
+
+def trained_files(meta: dict[str, Any]) -> list[str]:
+    """The files under ``TRAINED`` that a cached run wrote (its trained models)."""
+    return [rel for rel in meta.get("files", []) if rel.split("/")[0] == TRAINED]
 
 
 def restore(entry: Path, meta: dict[str, Any], workdir: Path, notebook: Path) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -24,6 +26,68 @@ from .status import (
 from .toc import check_repository_url, load_yaml, select_chapters, toc_chapters
 from .tracks import write_tracks
 
+# What a borrowed run must share with this one: everything but the build environment (threads
+# change the last bits of a trained model, not what it is) and, of course, the edition.
+BORROW_KEY = ("format", "source", "library", "mode", "software", "executor")
+
+
+def building_marker(paths: EditionPaths) -> Path:
+    """The file an edition's build holds while it runs: its process id."""
+    return paths.out / "building.pid"
+
+
+def is_building(paths: EditionPaths) -> bool:
+    """Whether a build of that edition is running now (its marker names a live process)."""
+    try:
+        pid = int(building_marker(paths).read_text())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def borrow_training(
+    chapter: Chapter,
+    paths: EditionPaths,
+    source: EditionPaths,
+    *,
+    mode: str,
+    library: str,
+    wait_s: float,
+    poll_s: float = 1.0,
+) -> str:
+    """Copy the trained models (the files under ``.cache/``) that edition ``source``'s current
+    run of ``chapter`` wrote (same source, library, mode, software and executor) into this
+    edition's working directory, so this run loads them instead of training them again. While
+    a build of ``source`` is running, wait for that run; give up, and train, when there is none
+    and no build is running, when the run failed, or after ``wait_s``. Returns what happened,
+    for the log and the status page."""
+    key = cache.chapter_key(
+        chapter, mode=mode, edition=source.edition, root=source.root, library=library
+    )
+    entry = cache.entry_dir(source, mode, chapter)
+    deadline = time.monotonic() + wait_s
+    while True:
+        meta = cache.load_meta(entry)
+        if meta is not None and all(meta.get("key", {}).get(k) == key[k] for k in BORROW_KEY):
+            break
+        if cache.failed_marker(entry).exists():
+            return f"the {source.edition} edition's run failed, so it trains here"
+        if not is_building(source):
+            return f"no current {source.edition} run and no {source.edition} build running, " \
+                   f"so it trains here"
+        if time.monotonic() >= deadline:
+            return f"no {source.edition} run after {wait_s:.0f} s, so it trains here"
+        time.sleep(poll_s)
+    files = cache.trained_files(meta)
+    try:
+        for rel in files:
+            (paths.executed / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(entry / cache.FILES / rel, paths.executed / rel)
+    except OSError as exc:  # that build replaced the run meanwhile: train what is missing
+        return f"the {source.edition} run changed while it was copied ({exc}), so it trains here"
+    return f"trained models from the {source.edition} edition's run ({len(files)} file(s))"
+
 
 def run_chapter(
     chapter: Chapter,
@@ -36,10 +100,14 @@ def run_chapter(
     commit: str,
     timeout_s: int = DEFAULT_TIMEOUT_S,
     execute: Callable[..., ChapterRun] = execute_chapter,
+    training_from: EditionPaths | None = None,
+    wait_s: float = DEFAULT_TIMEOUT_S,
 ) -> ChapterRun:
     """Reuse the chapter's cached run if it is current, else execute it (and cache the run).
 
     ``execute`` has :func:`execute_chapter`'s signature (tests pass a fake).
+    ``training_from``: another edition built at the same time; before executing, this chapter
+    takes the models that edition's run of it trained (:func:`borrow_training`).
     """
     mode = "FULL" if full else "FAST"
     key = cache.chapter_key(
@@ -63,8 +131,15 @@ def run_chapter(
             run_load=str(meta.get("load_average", "unknown")),
             cpu_seconds=meta.get("cpu_seconds"),
         )
-    print(f"[execute] {chapter.docname} ({reason}) ...", flush=True)
     watch = cache.Watch.start(paths.executed)
+    if training_from is not None:  # after the watch starts: the copies count as this run's files
+        borrowed = borrow_training(
+            chapter, paths, training_from, mode=mode, library=library, wait_s=wait_s
+        )
+        reason = f"{reason}; {borrowed}"
+    print(f"[execute] {chapter.docname} ({reason}) ...", flush=True)
+    failed = cache.failed_marker(entry)
+    failed.unlink(missing_ok=True)
     date, load = utc_now(), load_average()
     run = execute(
         chapter,
@@ -89,6 +164,9 @@ def run_chapter(
             "load_average": load,
         }
         cache.store(entry, notebook, paths.executed, written, meta)
+    else:
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        failed.touch()  # an edition waiting to borrow this run's models stops waiting
     return run
 
 
@@ -115,11 +193,33 @@ def build(
     strict: bool = True,
     force: bool = False,
     root: Path = REPO,
+    training_from: str | None = None,
 ) -> int:
-    """Run the whole pipeline; return a process exit code. ``force``: execute every chapter."""
+    """Run the whole pipeline; return a process exit code. ``force``: execute every chapter.
+    ``training_from``: another edition being built at the same time, whose chapters' trained
+    models this build loads instead of training them again (``make test`` does this)."""
     if edition not in EDITIONS:
         raise BuildError(f"EDITION must be one of {EDITIONS}, not {edition!r}")
+    if training_from is not None and (training_from not in EDITIONS or training_from == edition):
+        others = [e for e in EDITIONS if e != edition]
+        raise BuildError(f"--training-from must be another edition ({others}), "
+                         f"not {training_from!r}")
     paths = EditionPaths(edition, root)
+    source = None if training_from is None else EditionPaths(training_from, root)
+    marker = building_marker(paths)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(str(os.getpid()))
+    try:
+        return _build(edition, paths, source, full=full, chapters_sel=chapters_sel,
+                      timeout_s=timeout_s, strict=strict, force=force, root=root)
+    finally:
+        marker.unlink(missing_ok=True)
+
+
+def _build(edition: str, paths: EditionPaths, source: EditionPaths | None, *, full: bool,
+           chapters_sel: str | None, timeout_s: int, strict: bool, force: bool,
+           root: Path) -> int:
+    """:func:`build` while this edition's building marker is held."""
     config = load_yaml(root / "_config.yml")
     toc = load_yaml(root / "_toc.yml")
     url = check_repository_url(config)
@@ -148,6 +248,7 @@ def build(
             tracks_reads=tracks_reads,
             commit=commit,
             timeout_s=timeout_s,
+            training_from=source,
         )
         if run.reused:
             print(
