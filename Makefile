@@ -69,12 +69,13 @@ define both_editions
 	exit $$status
 endef
 
-books: $(STAMP)  ## build both editions (instructor and student), at once unless EDITIONS_PARALLEL=0
+books: $(STAMP)  ## both editions, at once unless EDITIONS_PARALLEL=0 (the student's with the instructor's models)
 ifeq ($(EDITIONS_PARALLEL),1)
-	$(call both_editions,$(MAKE) book EDITION=$$e,make books)
+	$(call both_editions,$(MAKE) book EDITION=$$e \
+	  $$([ $$e = student ] && echo TRAINING_FROM=instructor),make books)
 else
 	$(MAKE) book EDITION=instructor
-	$(MAKE) book EDITION=student
+	$(MAKE) book EDITION=student TRAINING_FROM=instructor
 endif
 
 full-results: $(STAMP)  ## run chapters in FULL mode and write their committed results (CHAPTERS=03)
