@@ -66,7 +66,8 @@ def borrow_training(
         chapter, mode=mode, edition=source.edition, root=source.root, library=library
     )
     entry = cache.entry_dir(source, mode, chapter)
-    deadline = time.monotonic() + wait_s
+    began = time.monotonic()
+    deadline = began + wait_s
     while True:
         meta = cache.load_meta(entry)
         if meta is not None and all(meta.get("key", {}).get(k) == key[k] for k in BORROW_KEY):
@@ -86,7 +87,11 @@ def borrow_training(
             shutil.copy2(entry / cache.FILES / rel, paths.executed / rel)
     except OSError as exc:  # that build replaced the run meanwhile: train what is missing
         return f"the {source.edition} run changed while it was copied ({exc}), so it trains here"
-    return f"trained models from the {source.edition} edition's run ({len(files)} file(s))"
+    waited = time.monotonic() - began
+    after = f", after waiting {waited:.0f} s" if waited >= 1 else ""
+    if not files:
+        return f"the {source.edition} edition's run kept no trained models{after}"
+    return f"{len(files)} trained-model file(s) from the {source.edition} edition's run{after}"
 
 
 def run_chapter(
