@@ -108,14 +108,18 @@ def shade_phases(ax, spans, label=True):
 # set. Training is full batch with AdamW, so the only randomness is the split and the
 # initialization.
 #
-# - **FAST** ($p = 59$, 50% train): the embeddings of $a$ and $b$ (width 256) are added,
+# - **FAST** ($p =$ {glue:text}`ch03_fast_p`, {glue:text}`ch03_fast_frac` train): the
+#   embeddings of $a$ and $b$ (width {glue:text}`ch03_fast_width`) are added,
 #   squared, and read out linearly: the two-layer network with quadratic activation that
 #   Gromov analysed {cite:p}`gromov2023grokking`.
 #   Squaring is the simplest nonlinearity that can multiply two waves, $\cos(wa)\cos(wb)$, which
 #   is what modular addition needs.
-# - **FULL** (Nanda et al.): $p = 113$, 30% train, a one-layer transformer (d_model 128, 4 heads
-#   of 32, ReLU MLP of 512, no LayerNorm) read out at the `=` position, AdamW lr $10^{-3}$,
-#   weight decay 1.0, weights initialized with standard deviation $1/\sqrt{128}$. Computing
+# - **FULL** (Nanda et al.): $p =$ {glue:text}`ch03_full_p`, {glue:text}`ch03_full_frac`
+#   train, a one-layer transformer (d_model {glue:text}`ch03_full_d_model`,
+#   {glue:text}`ch03_full_heads` heads of {glue:text}`ch03_full_d_head`, ReLU MLP of
+#   {glue:text}`ch03_full_d_mlp`, no LayerNorm) read out at the `=` position, AdamW lr
+#   {glue:text}`ch03_full_lr`, weight decay {glue:text}`ch03_full_wd`, weights initialized with
+#   standard deviation $1/\sqrt{d_\text{model}}$. Computing
 #   queries, MLP and unembedding only at the `=` position is exact for one layer and halves the
 #   cost. It is too slow for a page build on a CPU, so `make full-results CHAPTERS=03`
 #   (`scripts/full_results.py`) runs it and commits its histories and numbers with the library;
@@ -127,6 +131,18 @@ model = run.result.model
 print(f"{setup.name}: p={setup.p}, {len(run.data.x_train)} training pairs, "
       f"{count_parameters(model):,} parameters, {setup.steps:,} steps")
 glue("ch03_setup", setup.name)
+F, L = recipe.FAST, recipe.FULL   # both setups' numbers, from the recipe, whichever runs
+glue("ch03_fast_p", F.p, "d")
+glue("ch03_fast_frac", F.train_frac, ".0%")
+glue("ch03_fast_width", F.width, "d")
+glue("ch03_full_p", L.p, "d")
+glue("ch03_full_frac", L.train_frac, ".0%")
+glue("ch03_full_d_model", L.d_model, "d")
+glue("ch03_full_heads", L.n_heads, "d")
+glue("ch03_full_d_head", L.d_head, "d")
+glue("ch03_full_d_mlp", L.d_mlp, "d")
+glue("ch03_full_lr", L.lr, "g")
+glue("ch03_full_wd", L.weight_decay, "g")
 glue("ch03_rule_memorized", recipe.MEMORIZED_ACC, ".0%")   # the detector's levels
 glue("ch03_rule_grokked", recipe.GROKKED_ACC, ".0%")
 glue("ch03_delay_frac", recipe.DELAY_TRAIN_FRAC, "g")   # the exercises' runs

@@ -113,6 +113,12 @@ glue("ch04_d_model", setup.d_model, "d")
 glue("ch04_lr", f"{setup.lr:g}")
 glue("ch04_batch", setup.batch_size, "d")
 glue("ch04_log_every", setup.log_every, "d")
+glue("ch04_fast_vocab", recipe.FAST.vocab, "d")      # the FAST and FULL setups, whichever runs
+glue("ch04_fast_steps", recipe.FAST.steps, "d")
+glue("ch04_full_vocab", recipe.FULL.vocab, "d")
+glue("ch04_full_ln_v", recipe.FULL.uniform_loss, ".2f")
+glue("ch04_full_steps", recipe.FULL.steps, ",d")
+glue("ch04_full_n_eval", recipe.FULL.n_eval, "d")
 # the check's limits (emergence_lib.checks.ch04)
 glue("ch04_rule_drop", ch04_criterion.DROP_FRACTION, ".0%")
 glue("ch04_rule_threshold", recipe.INDUCTION_THRESHOLD, "g")
@@ -1204,13 +1210,16 @@ print("  " + "; ".join(f"{q.replace('_', ' ')}: "
 # In full: {glue:text}`ch04_verdict`
 # ```
 #
-# In FULL mode (`FAST = False`) the vocabulary doubles to 128, so the plateau sits at
-# $\ln 128 \approx 4.85$, training runs 4,000 steps, and the evaluation set has 256 sequences;
-# width, heads, context and learning rate are FAST's. Larger FULL setups did not form a
+# In FULL mode (`FAST = False`) the vocabulary grows from {glue:text}`ch04_fast_vocab` to
+# {glue:text}`ch04_full_vocab`, so the plateau sits at $\ln V \approx$
+# {glue:text}`ch04_full_ln_v`, training runs {glue:text}`ch04_full_steps` steps, and the
+# evaluation set has {glue:text}`ch04_full_n_eval` sequences; width, heads, context and
+# learning rate are FAST's. Larger FULL setups did not form a
 # prefix-matching head in our runs (width 128 with 4 heads and a 128-token context; width 128
 # with 2 or 4 heads at FAST's learning rate): the comment on `FULL` in
 # `emergence_lib.recipes.induction` records what each did. Not every seed of FAST forms the
-# circuit within its 900 steps either: the plateau's length varies from seed to seed.
+# circuit within its {glue:text}`ch04_fast_steps` steps either: the plateau's length varies
+# from seed to seed.
 #
 # ## Check
 #
