@@ -28,6 +28,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -191,6 +192,29 @@ MOVE_FALLBACK_SLIDERS_JS = """async () => {
 }"""
 
 
+NAVIGATED = "Execution context was destroyed"  # Playwright, when a navigation replaced the page
+NAVIGATION_RETRIES = 3
+
+
+async def inspect(page: Any, report: PageReport) -> None:
+    """Fill ``report`` from the loaded page: images, Colab links, widgets, fallback sliders."""
+    await page.wait_for_load_state("networkidle", timeout=30_000)
+    # Bring every image into view (lazy loading), then check that it decoded.
+    await page.evaluate(
+        "() => { for (const img of document.images) { img.loading = 'eager'; } "
+        "window.scrollTo(0, document.body.scrollHeight); }"
+    )
+    await page.wait_for_load_state("networkidle", timeout=30_000)
+    await page.wait_for_function(
+        "() => Array.from(document.images).every(img => img.complete)", timeout=20_000
+    )
+    report.broken_images = await page.evaluate(BROKEN_IMAGES_JS)
+    report.colab_links = await page.evaluate(COLAB_LINKS_JS)
+    report.live_widgets = await page.evaluate(COUNT_VISIBLE_JS, LIVE_WIDGET_SELECTOR)
+    report.live_widget_notes = await page.locator(LIVE_WIDGET_NOTE).count()
+    report.fallback_sliders = await page.evaluate(MOVE_FALLBACK_SLIDERS_JS)
+
+
 async def visit(browser: object, url: str) -> PageReport:
     """Open ``url`` in a fresh browser context and collect a :class:`PageReport`."""
     report = PageReport(url)
@@ -226,22 +250,14 @@ async def visit(browser: object, url: str) -> PageReport:
     )
     try:
         response = await page.goto(url, wait_until="load", timeout=60_000)
-        await page.wait_for_load_state("networkidle", timeout=30_000)
         report.status = response.status if response else None
-        # Bring every image into view (lazy loading), then check that it decoded.
-        await page.evaluate(
-            "() => { for (const img of document.images) { img.loading = 'eager'; } "
-            "window.scrollTo(0, document.body.scrollHeight); }"
-        )
-        await page.wait_for_load_state("networkidle", timeout=30_000)
-        await page.wait_for_function(
-            "() => Array.from(document.images).every(img => img.complete)", timeout=20_000
-        )
-        report.broken_images = await page.evaluate(BROKEN_IMAGES_JS)
-        report.colab_links = await page.evaluate(COLAB_LINKS_JS)
-        report.live_widgets = await page.evaluate(COUNT_VISIBLE_JS, LIVE_WIDGET_SELECTOR)
-        report.live_widget_notes = await page.locator(LIVE_WIDGET_NOTE).count()
-        report.fallback_sliders = await page.evaluate(MOVE_FALLBACK_SLIDERS_JS)
+        for attempt in range(NAVIGATION_RETRIES):
+            try:
+                await inspect(page, report)
+                break
+            except Exception as exc:  # the site root's redirect replaced the page meanwhile
+                if NAVIGATED not in str(exc) or attempt == NAVIGATION_RETRIES - 1:
+                    raise
     finally:
         await context.close()
     return report
