@@ -36,8 +36,8 @@ else
 SITE_DIR := _build/html
 endif
 
-.PHONY: help install book books test-pipelines full-results test lint unit site sites sync \
-	check-sync bench \
+.PHONY: help install book books test-pipelines test-instructor test-student full-results test \
+	lint unit site sites sync check-sync bench \
 	constraints clean distclean
 
 help:  ## list the targets
@@ -111,22 +111,23 @@ test: $(STAMP)  ## lint, unit tests, both editions built and site-tested (execut
 
 # make test's two pipelines at once, every chapter at 1 thread: the instructor edition (built,
 # then site-tested), and the unit tests (one process) followed by the student edition (built
-# with the models the instructor edition's runs of its chapters trained, then site-tested).
+# with the models the instructor edition's runs of its chapters trained, then site-tested);
+# the second one's output, unit tests included, is prefixed [student].
 test-pipelines: $(STAMP)
-	@export EMERGENCE_THREADS=$${EMERGENCE_THREADS:-1} OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1}; \
-	( set -o pipefail; { t0=$$(date +%s) && $(MAKE) book EDITION=instructor && t1=$$(date +%s) \
-	    && $(MAKE) site EDITION=instructor && echo "make test: the instructor edition built in" \
-	    "$$(( t1 - t0 )) s and site-tested in $$(( $$(date +%s) - t1 )) s"; } 2>&1 \
-	  | sed -u "s/^/[instructor] /" ) & instructor=$$!; \
-	( set -o pipefail; { t0=$$(date +%s) && $(MAKE) unit UNIT_WORKERS=0 && t1=$$(date +%s) \
-	    && $(MAKE) book EDITION=student TRAINING_FROM=instructor && t2=$$(date +%s) \
-	    && $(MAKE) site EDITION=student && echo "make test: the unit tests passed in" \
-	    "$$(( t1 - t0 )) s; the student edition built in $$(( t2 - t1 )) s and site-tested in" \
-	    "$$(( $$(date +%s) - t2 )) s"; } 2>&1 | sed -u "s/^/[unit, student] /" ) & student=$$!; \
-	status=0; \
-	wait $$instructor || { status=1; echo "make test: the instructor edition FAILED"; }; \
-	wait $$student || { status=1; echo "make test: the unit tests or the student edition FAILED"; }; \
-	exit $$status
+	$(call both_editions,$(MAKE) test-$$e,make test)
+
+test-instructor: $(STAMP)
+	@t0=$$(date +%s); $(MAKE) book EDITION=instructor; t1=$$(date +%s); \
+	$(MAKE) site EDITION=instructor; \
+	echo "make test: the instructor edition built in $$(( t1 - t0 )) s and site-tested in" \
+	  "$$(( $$(date +%s) - t1 )) s"
+
+test-student: $(STAMP)
+	@t0=$$(date +%s); $(MAKE) unit UNIT_WORKERS=0; t1=$$(date +%s); \
+	$(MAKE) book EDITION=student TRAINING_FROM=instructor; t2=$$(date +%s); \
+	$(MAKE) site EDITION=student; \
+	echo "make test: the unit tests passed in $$(( t1 - t0 )) s; the student edition built in" \
+	  "$$(( t2 - t1 )) s and site-tested in $$(( $$(date +%s) - t2 )) s"
 
 sync: $(STAMP)  ## rewrite the install cell and regenerate notebooks/*.ipynb from the .py files
 	$(BIN)/python scripts/sync_notebooks.py
